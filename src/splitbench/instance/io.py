@@ -1,0 +1,462 @@
+"""Reading, validating and writing instance files (``splitbench.instance/1``).
+
+Every problem with a file becomes one :class:`~splitbench.errors.InstanceError`
+that names the file and the field, e.g.
+``bad.json: network.links[2].target: unknown node 'cs2'``.
+
+Examples
+--------
+>>> from splitbench.instance import example_instance, dumps_instance, parse_instance
+>>> inst = example_instance()
+>>> parse_instance(dumps_instance(inst)) == inst
+True
+>>> len(instance_id(inst))
+16
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from splitbench.errors import InstanceError
+from splitbench.instance.model import (
+    DNN,
+    FORMAT,
+    Block,
+    Exit,
+    ExitPolicy,
+    Instance,
+    Link,
+    Network,
+    Node,
+    Objective,
+    Request,
+)
+from splitbench.instance.validate import validate_instance
+
+__all__ = [
+    "canonical_json",
+    "dumps_instance",
+    "example_instance",
+    "instance_id",
+    "instance_to_dict",
+    "load_instance",
+    "parse_instance",
+    "save_instance",
+]
+
+_MISSING = object()
+
+
+class _Fields:
+    """Reads the fields of one JSON object, then refuses any key left unread."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise InstanceError(path, f"must be an object, got {_kind(data)}")
+        self.data: dict[str, Any] = data
+        self.path = path
+        self.seen: set[str] = set()
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str, default: object = _MISSING) -> Any:
+        self.seen.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            raise InstanceError(self.at(key), "is missing")
+        return default
+
+    def string(self, key: str, default: object = _MISSING) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, str) or not value:
+            raise InstanceError(self.at(key), f"must be a non-empty string, got {_kind(value)}")
+        return value
+
+    def number(
+        self,
+        key: str,
+        default: object = _MISSING,
+        *,
+        positive: bool = False,
+        at_most: float | None = None,
+        nullable: bool = False,
+    ) -> Any:
+        value = self.raw(key, default)
+        if value is None and nullable:
+            return None
+        if value is default and default is not _MISSING:
+            return value
+        return _check_number(value, self.at(key), positive=positive, at_most=at_most)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise InstanceError(self.at(key), f"must be true or false, got {_kind(value)}")
+        return value
+
+    def array(self, key: str, default: object = _MISSING) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, list):
+            raise InstanceError(self.at(key), f"must be a list, got {_kind(value)}")
+        return value
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise InstanceError(
+                self.at(unknown[0]),
+                f"unknown key (allowed here: {', '.join(sorted(self.seen))})",
+            )
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _check_number(
+    value: object, where: str, *, positive: bool = False, at_most: float | None = None
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InstanceError(where, f"must be a number, got {_kind(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InstanceError(where, f"must be finite, got {value!r}")
+    if positive and number <= 0:
+        raise InstanceError(where, f"must be > 0, got {value!r}")
+    if number < 0:
+        raise InstanceError(where, f"must be >= 0, got {value!r}")
+    if at_most is not None and number > at_most:
+        raise InstanceError(where, f"must be <= {at_most:g}, got {value!r}")
+    return number
+
+
+def _parse_node(data: object, path: str) -> Node:
+    f = _Fields(data, path)
+    node = Node(
+        id=f.string("id"),
+        tier=f.string("tier"),
+        ops_per_s=f.number("ops_per_s"),
+        power_w=f.number("power_w", 0.0),
+        memory_bytes=f.number("memory_bytes", None, nullable=True),
+    )
+    f.done()
+    return node
+
+
+def _parse_link(data: object, path: str) -> Link:
+    f = _Fields(data, path)
+    link = Link(
+        source=f.string("source"),
+        target=f.string("target"),
+        bandwidth_bps=f.number("bandwidth_bps", positive=True),
+        delay_s=f.number("delay_s", 0.0),
+        energy_per_bit_j=f.number("energy_per_bit_j", 0.0),
+        directed=f.boolean("directed", False),
+    )
+    f.done()
+    return link
+
+
+def _parse_network(data: object) -> Network:
+    f = _Fields(data, "network")
+    nodes = tuple(
+        _parse_node(item, f"network.nodes[{i}]") for i, item in enumerate(f.array("nodes"))
+    )
+    links = tuple(
+        _parse_link(item, f"network.links[{i}]") for i, item in enumerate(f.array("links", []))
+    )
+    f.done()
+    return Network(nodes=nodes, links=links)
+
+
+def _parse_block(data: object, path: str) -> Block:
+    f = _Fields(data, path)
+    block = Block(
+        name=f.string("name"),
+        ops=f.number("ops"),
+        output_bytes=f.number("output_bytes"),
+        memory_bytes=f.number("memory_bytes", 0.0),
+    )
+    f.done()
+    return block
+
+
+def _parse_exit(data: object, path: str) -> Exit:
+    f = _Fields(data, path)
+    after = f.raw("after_block")
+    if isinstance(after, bool) or not isinstance(after, int):
+        raise InstanceError(f.at("after_block"), f"must be a whole number, got {_kind(after)}")
+    ex = Exit(
+        after_block=after,
+        accuracy=f.number("accuracy", None, nullable=True, at_most=1.0),
+        ops=f.number("ops", 0.0),
+        exit_probability=f.number("exit_probability", None, nullable=True, at_most=1.0),
+        output_bytes=f.number("output_bytes", 0.0),
+    )
+    f.done()
+    return ex
+
+
+def _parse_dnn(data: object) -> tuple[DNN, tuple[Exit, ...]]:
+    f = _Fields(data, "dnn")
+    name = f.string("name")
+    input_bytes = f.number("input_bytes")
+    blocks = tuple(
+        _parse_block(item, f"dnn.blocks[{i}]") for i, item in enumerate(f.array("blocks"))
+    )
+    exits = tuple(
+        _parse_exit(item, f"dnn.exits[{i}]") for i, item in enumerate(f.array("exits", []))
+    )
+    f.done()
+    return DNN(name=name, input_bytes=input_bytes, blocks=blocks, exits=exits), exits
+
+
+def _parse_choice(f: _Fields, key: str, choices: type[Objective] | type[ExitPolicy],
+                  default: object = _MISSING) -> Any:
+    value = f.raw(key, default)
+    allowed = [c.value for c in choices]
+    if value not in allowed:
+        raise InstanceError(f.at(key), f"must be one of {', '.join(allowed)}, got {_kind(value)}")
+    return choices(value)
+
+
+def _parse_request(data: object) -> Request:
+    f = _Fields(data, "request")
+    source = f.string("source")
+    destination = f.raw("destination", None)
+    if destination is not None and (not isinstance(destination, str) or not destination):
+        raise InstanceError(f.at("destination"), f"must be a node id or null, got {_kind(destination)}")
+    objective = _parse_choice(f, "objective", Objective)
+    deadline = f.number("deadline_s", None, positive=True, nullable=True)
+    min_accuracy = f.number("min_accuracy", None, nullable=True, at_most=1.0)
+    policy = _parse_choice(f, "exit_policy", ExitPolicy, "select")
+    tier_order_raw = f.raw("tier_order", None)
+    tier_order: tuple[str, ...] | None = None
+    if tier_order_raw is not None:
+        if not isinstance(tier_order_raw, list) or not tier_order_raw:
+            raise InstanceError(f.at("tier_order"), "must be a non-empty list of tier names")
+        for i, tier in enumerate(tier_order_raw):
+            if not isinstance(tier, str) or not tier:
+                raise InstanceError(f"{f.at('tier_order')}[{i}]", f"must be a tier name, got {_kind(tier)}")
+        if len(set(tier_order_raw)) != len(tier_order_raw):
+            raise InstanceError(f.at("tier_order"), "lists a tier twice")
+        tier_order = tuple(tier_order_raw)
+    allowed_raw = f.raw("allowed_nodes", None)
+    allowed: list[tuple[int, tuple[str, ...]]] = []
+    if allowed_raw is not None:
+        if not isinstance(allowed_raw, dict):
+            raise InstanceError(f.at("allowed_nodes"), f"must be an object, got {_kind(allowed_raw)}")
+        for key, nodes in allowed_raw.items():
+            where = f"{f.at('allowed_nodes')}.{key}"
+            if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
+                raise InstanceError(where, "keys must be block indices 1, 2, ...")
+            if not isinstance(nodes, list) or not nodes or not all(
+                isinstance(n, str) and n for n in nodes
+            ):
+                raise InstanceError(where, "must be a non-empty list of node ids")
+            if len(set(nodes)) != len(nodes):
+                raise InstanceError(where, "lists a node twice")
+            allowed.append((int(key), tuple(nodes)))
+    f.done()
+    return Request(
+        source=source,
+        destination=destination,
+        objective=objective,
+        deadline_s=deadline,
+        min_accuracy=min_accuracy,
+        exit_policy=policy,
+        tier_order=tier_order,
+        allowed_nodes=tuple(allowed),
+    )
+
+
+def instance_from_dict(data: object) -> Instance:
+    """Build and validate an :class:`Instance` from decoded JSON.
+
+    Raises
+    ------
+    InstanceError
+        Naming the first field that is wrong.
+    """
+    f = _Fields(data, "")
+    fmt = f.raw("format", None)
+    if fmt is None:
+        raise InstanceError("format", f"is missing: not a splitbench instance (expected {FORMAT!r})")
+    if fmt != FORMAT:
+        raise InstanceError("format", f"must be {FORMAT!r}, got {_kind(fmt)}")
+    name = f.string("name")
+    network = _parse_network(f.raw("network"))
+    dnn, file_exits = _parse_dnn(f.raw("dnn"))
+    request = _parse_request(f.raw("request"))
+    f.done()
+    instance = Instance(name=name, network=network, dnn=dnn, request=request)
+    validate_instance(instance, file_exits=file_exits)
+    return instance
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"{token} is not a valid number (use a finite value or null)")
+
+
+def parse_instance(text: str, source: str | None = None) -> Instance:
+    """Parse and validate instance JSON text.
+
+    Parameters
+    ----------
+    text : str
+        The JSON document.
+    source : str, optional
+        File name to put in error messages.
+
+    Raises
+    ------
+    InstanceError
+        On invalid JSON or any invalid field.
+    """
+    try:
+        if not text.strip():
+            raise InstanceError("", "the file is empty, not an instance")
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as err:
+            raise InstanceError(
+                "", f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+            ) from None
+        except ValueError as err:
+            raise InstanceError("", f"invalid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise InstanceError("", f"must be a JSON object, got {_kind(data)}: not an instance")
+        return instance_from_dict(data)
+    except InstanceError as err:
+        raise (err.with_source(source) if source else err) from None
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read and validate an instance file.
+
+    Raises
+    ------
+    InstanceError
+        Naming the file and the field (also for unreadable files).
+    """
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise InstanceError("", f"cannot read: {err.strerror or err}", name) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InstanceError("", "not UTF-8 text: not an instance", name) from None
+    return parse_instance(text, source=name)
+
+
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
+    """The instance as JSON-ready data, every default written out (the canonical form)."""
+    net = instance.network
+    req = instance.request
+    return {
+        "format": FORMAT,
+        "name": instance.name,
+        "network": {
+            "nodes": [
+                {"id": n.id, "tier": n.tier, "ops_per_s": n.ops_per_s, "power_w": n.power_w,
+                 "memory_bytes": n.memory_bytes}
+                for n in net.nodes
+            ],
+            "links": [
+                {"source": k.source, "target": k.target, "bandwidth_bps": k.bandwidth_bps,
+                 "delay_s": k.delay_s, "energy_per_bit_j": k.energy_per_bit_j,
+                 "directed": k.directed}
+                for k in net.links
+            ],
+        },
+        "dnn": {
+            "name": instance.dnn.name,
+            "input_bytes": instance.dnn.input_bytes,
+            "blocks": [
+                {"name": b.name, "ops": b.ops, "output_bytes": b.output_bytes,
+                 "memory_bytes": b.memory_bytes}
+                for b in instance.dnn.blocks
+            ],
+            "exits": [
+                {"after_block": e.after_block, "accuracy": e.accuracy, "ops": e.ops,
+                 "exit_probability": e.exit_probability, "output_bytes": e.output_bytes}
+                for e in instance.dnn.exits
+            ],
+        },
+        "request": {
+            "source": req.source,
+            "destination": req.destination,
+            "objective": req.objective.value,
+            "deadline_s": req.deadline_s,
+            "min_accuracy": req.min_accuracy,
+            "exit_policy": req.exit_policy.value,
+            "tier_order": list(req.tier_order) if req.tier_order is not None else None,
+            "allowed_nodes": {str(k): list(v) for k, v in req.allowed_nodes} or None,
+        },
+    }
+
+
+def dumps_instance(instance: Instance, *, indent: int | None = 2) -> str:
+    """Serialise an instance to JSON text (reloads to an equal instance)."""
+    return json.dumps(instance_to_dict(instance), indent=indent, allow_nan=False)
+
+
+def save_instance(instance: Instance, path: str | Path) -> None:
+    """Write an instance file."""
+    Path(path).write_text(dumps_instance(instance) + "\n", encoding="utf-8")
+
+
+def canonical_json(instance: Instance) -> str:
+    """Compact JSON with sorted keys and every default written: equal instances give
+    equal text."""
+    return json.dumps(
+        instance_to_dict(instance), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+
+
+def instance_id(instance: Instance) -> str:
+    """A 16-hex-digit hash of the canonical JSON: the same instance always has the same id."""
+    return hashlib.sha256(canonical_json(instance).encode("utf-8")).hexdigest()[:16]
+
+
+def example_instance(name: str = "fin-b-alexnet-cifar10") -> Instance:
+    """A built-in example instance shipped in ``splitbench/data/examples``.
+
+    Examples
+    --------
+    >>> example_instance().request.objective.value
+    'energy'
+    """
+    ref = resources.files("splitbench") / "data" / "examples" / f"{name}.json"
+    try:
+        text = ref.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InstanceError("", f"no built-in example called {name!r}") from None
+    return parse_instance(text, source=f"<example {name}>")
+
