@@ -1,0 +1,187 @@
+"""The ``splitbench`` command line: parse, call one function, print.
+
+Exit status: 0 done (an infeasible instance is a result), 2 bad input or usage
+(one line naming the file and the field), 1 an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from splitbench import __version__
+from splitbench.errors import SplitbenchError, UsageError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _key_values(pairs: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _format_value(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:.6g} {unit}".rstrip()
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from splitbench.instance import load_instance
+    from splitbench.methods import solve
+
+    instance = load_instance(args.instance)
+    solution = solve(
+        instance,
+        args.method,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        params=_key_values(args.param),
+    )
+    if args.json:
+        print(json.dumps(solution.to_dict(), indent=2, allow_nan=False, default=str))
+        return EXIT_OK
+    ev = solution.evaluation
+    lines = [
+        f"instance   {solution.instance}",
+        f"method     {solution.method}" + (f" ({solution.solver})" if solution.solver else ""),
+        f"status     {solution.status.value}"
+        + (f": {solution.reason}" if solution.reason else ""),
+    ]
+    if ev is not None and solution.placement is not None:
+        objective = instance.request.objective.value
+        lines += [
+            f"objective  {_format_value(ev.objective, 'J' if objective == 'energy' else 's')}"
+            f" ({objective})",
+            f"latency    {_format_value(ev.latency_s, 's')}",
+            f"energy     {_format_value(ev.energy_j, 'J')}",
+            f"accuracy   {_format_value(ev.accuracy, '')}",
+            f"feasible   {'yes' if ev.feasible else 'no'}",
+            f"blocks     {' '.join(solution.placement.blocks)} (exit after block "
+            f"{solution.placement.exit})",
+        ]
+        lines += [f"violation  {v}" for v in ev.violations]
+    if solution.bound is not None:
+        lines.append(f"bound      {solution.bound:.6g}")
+    lines.append(f"time       {(solution.build_time_s or 0) + (solution.solve_time_s or 0):.3g} s")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from splitbench.instance import InstanceError, instance_id, load_instance
+
+    status = EXIT_OK
+    for path in args.instances:
+        try:
+            instance = load_instance(path)
+        except InstanceError as err:
+            print(err, file=sys.stderr)
+            status = EXIT_USAGE
+        else:
+            print(f"{path}: ok ({instance.dnn.n_blocks} blocks, {len(instance.network.nodes)} "
+                  f"nodes, {len(instance.network.arcs)} arcs, id {instance_id(instance)})")
+    return status
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from splitbench.harness.families import generate
+    from splitbench.instance import dumps_instance
+
+    instance = generate(args.family, _key_values(args.param), seed=args.seed)
+    text = dumps_instance(instance) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({instance.name})")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from splitbench.harness.families import FAMILIES
+    from splitbench.methods import METHODS
+
+    what = args.what
+    if what == "methods":
+        for spec in METHODS.values():
+            params = ", ".join(f"{k}={p.default}" for k, p in spec.params.items())
+            extra = " [solver]" if spec.uses_solver else ""
+            print(f"{spec.name:16s} {spec.description}{extra}"
+                  + (f" (params: {params})" if params else ""))
+    elif what == "families":
+        for family in FAMILIES.values():
+            print(f"{family.name:14s} {family.description}")
+            for key, param in family.params.items():
+                print(f"    {key:14s} {param.help} (default {param.default!r})")
+    return EXIT_OK
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="splitbench", description="Benchmark DNN split-and-placement methods.")
+    parser.add_argument("--version", action="version", version=f"splitbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("solve", help="solve one instance with one method")
+    p.add_argument("instance", help="instance file (JSON)")
+    p.add_argument("--method", required=True, help="method name (see 'splitbench list methods')")
+    p.add_argument("--solver", default=None, help="MILP backend for solver-based methods")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SEC")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter")
+    p.add_argument("--json", action="store_true", help="print the solution as JSON")
+    p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("validate", help="check instance files")
+    p.add_argument("instances", nargs="+", metavar="INSTANCE")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("generate", help="generate an instance of a family")
+    p.add_argument("family", help="family name (see 'splitbench list families')")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="family parameter")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default=None, metavar="FILE")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("list", help="list methods or families")
+    p.add_argument("what", nargs="?", default="methods", choices=["methods", "families"])
+    p.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except SplitbenchError as err:
+        print(f"splitbench: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as err:  # an internal failure: say so in one line, status 1
+        print(f"splitbench: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,474 @@
+"""The layered graph of Jung & Lee: joint placement and routing as one path problem.
+
+Copies k = 0..K-1 of the network G. Vertex (n, k, r) means "the tensor of
+hand-over k (k = 0: the input; otherwise block k's output) sits at node n, and the
+last block ran on a node of tier rank r" (r only matters under ``tier_order``;
+otherwise there is one copy, r = 0). Arcs:
+
+- transmission (u, k, r) -> (v, k, r) for every arc (u, v) of G, moving s_k;
+- compute (n, l-1, r) -> (n, l, rho(n)) for every candidate node n of block l with
+  rho(n) >= r (so the tier order is a property of the path);
+- compute-and-exit (n, l_e-1, r) -> sink, or -> (n, result copy of e) when the
+  request has a destination: block l_e runs on n and its exit branch follows there;
+- result transmission inside the result copy of exit e, moving e's output, and
+  (destination, result e) -> sink.
+
+Every source-to-sink path is one placement with its routes ([JL]; the layered
+model of Zhang et al., INFOCOM 2018). Each arc carries ``cost`` (its share of the
+objective) and ``time_s`` (its share of the latency the deadline binds), and a
+compute arc carries its block's memory on its node, so:
+
+- select policy: a path's cost is exactly the evaluator's objective and its time
+  the latency; only admissible exits (accuracy >= min_accuracy) get exit arcs;
+- expected policy: arcs of block l and of hand-over l-1 are weighted by the reach
+  share q_l; an early exit's branch (q-weighted) and its return route (the cheapest
+  route to the destination, pi-weighted) are folded into the compute arc of its
+  block; the result copy carries the final exit's result weighted by its share.
+  ``time_s`` is the full-depth latency. When the expected accuracy is below
+  ``min_accuracy`` no path exists and ``infeasible_reason`` says why.
+
+The graph is built with numpy arrays per layer, never per arc in Python.
+
+Examples
+--------
+>>> from splitbench.instance import example_instance
+>>> g = build_layered_graph(example_instance())
+>>> g.n_vertices, g.n_arcs  # 5 layers x 3 tier ranks x 3 nodes, and the sink
+(46, 64)
+>>> import numpy as np
+>>> # the device-only path: compute block 1..4 on md, then block 5 + exit on md
+>>> path = [g.vertex_id("md", 0, 0)] + [g.vertex_id("md", k, 0) for k in range(1, 5)]
+>>> placement = g.placement_from_vertices([*path, g.sink])
+>>> placement.blocks, placement.exit
+(('md', 'md', 'md', 'md', 'md'), 5)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from splitbench.evaluate import Placement
+from splitbench.instance.model import ExitPolicy, Instance, Objective
+from splitbench.routes import cheapest_route, route_cost
+
+__all__ = ["ArcKind", "LayeredGraph", "build_layered_graph"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class ArcKind(IntEnum):
+    """What an arc of the layered graph stands for."""
+
+    TRANSMIT = 0
+    """Move hand-over ``layer``'s tensor over one network arc."""
+    COMPUTE = 1
+    """Run block ``layer`` on ``node``."""
+    COMPUTE_EXIT = 2
+    """Run block ``layer`` on ``node`` and leave through its exit."""
+    RESULT = 3
+    """Move exit ``layer``'s result over one network arc (result copy)."""
+    DELIVER = 4
+    """The result has reached the destination: into the sink."""
+
+
+@dataclass(frozen=True, eq=False)
+class LayeredGraph:
+    """The layered graph of one instance, as arc arrays.
+
+    Attributes
+    ----------
+    instance : Instance
+        The instance it was built from.
+    n_vertices : int
+        Vertices are 0..n_vertices-1.
+    source, sink : int
+        The vertex of the input at the request's source, and the sink.
+    tail, head : ndarray of int
+        Arc end points.
+    cost : ndarray of float
+        The arc's share of the objective (latency or energy, expectation-weighted
+        under the expected policy).
+    time_s : ndarray of float
+        The arc's share of the latency the deadline binds.
+    kind : ndarray of int
+        :class:`ArcKind` of every arc.
+    layer : ndarray of int
+        Hand-over index (TRANSMIT), block index (COMPUTE, COMPUTE_EXIT) or the
+        exit's block (RESULT, DELIVER).
+    arc_from, arc_to : ndarray of int
+        Network node indices: the network arc moved over (TRANSMIT, RESULT); the
+        node computing (COMPUTE, COMPUTE_EXIT: both equal); -1 for DELIVER.
+    memory_node : ndarray of int
+        Network node index of a compute arc, -1 for other arcs.
+    memory_bytes : ndarray of float
+        Memory the arc's block needs on ``memory_node`` (0 for other arcs).
+    constant_cost : float
+        Cost added to every path (0 with the current construction).
+    infeasible_reason : str or None
+        Set when no placement can meet the request whatever the path.
+    vertex_node, vertex_layer, vertex_rank : ndarray of int
+        Network node, layer (-1 for result copies and sink) and tier rank of every
+        vertex; result copies have ``vertex_rank`` = -(exit block) - 1.
+    """
+
+    instance: Instance
+    n_vertices: int
+    source: int
+    sink: int
+    tail: IntArray
+    head: IntArray
+    cost: FloatArray
+    time_s: FloatArray
+    kind: IntArray
+    layer: IntArray
+    arc_from: IntArray
+    arc_to: IntArray
+    memory_node: IntArray
+    memory_bytes: FloatArray
+    constant_cost: float
+    infeasible_reason: str | None
+    vertex_node: IntArray
+    vertex_layer: IntArray
+    vertex_rank: IntArray
+    n_layers: int
+    n_ranks: int
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of arcs."""
+        return int(self.tail.shape[0])
+
+    def vertex_id(self, node: str, layer: int, rank: int = 0) -> int:
+        """The vertex (node, layer, rank) of the layer copies."""
+        n = self.instance.network.node_index[node]
+        n_nodes = len(self.instance.network.nodes)
+        if not (0 <= layer < self.n_layers and 0 <= rank < self.n_ranks):
+            raise KeyError((node, layer, rank))
+        return (layer * self.n_ranks + rank) * n_nodes + n
+
+    def memory_limits(self) -> list[tuple[int, float, IntArray]]:
+        """``(node index, capacity, compute arc ids)`` for every node whose memory
+        could bind (finite capacity below the memory its arcs could use)."""
+        out = []
+        for n, node in enumerate(self.instance.network.nodes):
+            if node.memory_bytes is None:
+                continue
+            arcs = np.flatnonzero((self.memory_node == n) & (self.memory_bytes > 0))
+            if arcs.size and float(self.memory_bytes[arcs].sum()) > node.memory_bytes:
+                out.append((n, float(node.memory_bytes), arcs))
+        return out
+
+    def arc_lookup(self) -> dict[tuple[int, int], int]:
+        """Arc id by (tail, head): the end points identify an arc uniquely."""
+        return {(int(t), int(h)): i for i, (t, h) in enumerate(zip(self.tail, self.head,
+                                                                     strict=True))}
+
+    def placement_from_vertices(self, vertices: Sequence[int]) -> Placement:
+        """The placement of a source-to-sink path given as its vertices."""
+        lookup = self.arc_lookup()
+        return self.placement_from_arcs(
+            [lookup[(int(u), int(v))] for u, v in zip(vertices, vertices[1:], strict=False)]
+        )
+
+    def placement_from_arcs(self, arcs: Sequence[int] | IntArray) -> Placement:
+        """The placement of a unit flow given as the (unordered) arcs it uses.
+
+        The arcs are walked from the source to the sink; arcs the walk does not
+        reach (cycles detached from the path) are ignored.
+
+        Raises
+        ------
+        ValueError
+            When the arcs contain no source-to-sink path.
+        """
+        out: dict[int, list[int]] = {}
+        for arc in sorted(int(a) for a in arcs):
+            out.setdefault(int(self.tail[arc]), []).append(arc)
+        walk: list[int] = []
+        vertex = self.source
+        while vertex != self.sink:
+            options = out.get(vertex)
+            if not options:
+                raise ValueError(f"the flow leaves no arc from vertex {vertex}: no path")
+            arc = options.pop(0)
+            walk.append(arc)
+            vertex = int(self.head[arc])
+            if len(walk) > self.n_arcs:
+                raise ValueError("the flow does not reach the sink")
+        return self._decode(walk)
+
+    def _decode(self, walk: Sequence[int]) -> Placement:
+        names = [node.id for node in self.instance.network.nodes]
+        req = self.instance.request
+        blocks: list[str] = []
+        routes: list[list[str]] = [[req.source]]
+        exit_block = 0
+        result: list[str] | None = None
+        for arc in walk:
+            kind = ArcKind(int(self.kind[arc]))
+            to = names[int(self.arc_to[arc])] if self.arc_to[arc] >= 0 else ""
+            if kind is ArcKind.TRANSMIT:
+                routes[-1].append(to)
+            elif kind is ArcKind.COMPUTE:
+                blocks.append(to)
+                routes.append([to])
+            elif kind is ArcKind.COMPUTE_EXIT:
+                blocks.append(to)
+                exit_block = int(self.layer[arc])
+                result = [to]
+            elif kind is ArcKind.RESULT and result is not None:
+                result.append(to)
+        if not exit_block:
+            raise ValueError("the path has no exit")
+        final: list[tuple[str, ...] | None] = [tuple(r) for r in routes]
+        final.append(tuple(result) if req.destination is not None and result else None)
+        return Placement(blocks=tuple(blocks), exit=exit_block, routes=tuple(final))
+
+    def vertex_label(self, vertex: int) -> Hashable:
+        """A readable label: ``(node, layer, tier rank)``, ``("result", exit, node)``
+        or ``"sink"``."""
+        if vertex == self.sink:
+            return "sink"
+        node = self.instance.network.nodes[int(self.vertex_node[vertex])].id
+        if self.vertex_layer[vertex] < 0:
+            return ("result", -int(self.vertex_rank[vertex]) - 1, node)
+        return (node, int(self.vertex_layer[vertex]), int(self.vertex_rank[vertex]))
+
+    def to_networkx(self) -> Any:
+        """A ``networkx.DiGraph`` view with readable vertex labels and arc attributes
+        (``cost``, ``time_s``, ``kind``, ``memory_bytes``) for inspection and teaching."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for v in range(self.n_vertices):
+            graph.add_node(self.vertex_label(v))
+        for i in range(self.n_arcs):
+            graph.add_edge(
+                self.vertex_label(int(self.tail[i])),
+                self.vertex_label(int(self.head[i])),
+                arc=i,
+                cost=float(self.cost[i]),
+                time_s=float(self.time_s[i]),
+                kind=ArcKind(int(self.kind[i])).name.lower(),
+                memory_bytes=float(self.memory_bytes[i]),
+            )
+        return graph
+
+
+class _Arcs:
+    """Accumulates arc arrays chunk by chunk."""
+
+    FIELDS = ("tail", "head", "cost", "time_s", "kind", "layer", "arc_from", "arc_to",
+              "memory_node", "memory_bytes")
+
+    def __init__(self) -> None:
+        self.chunks: dict[str, list[npt.NDArray[Any]]] = {f: [] for f in self.FIELDS}
+
+    def add(self, **columns: Any) -> None:
+        size = int(np.size(columns["tail"]))
+        if size == 0:
+            return
+        defaults = {"memory_node": -1, "memory_bytes": 0.0}
+        for name in self.FIELDS:
+            value = columns.get(name, defaults.get(name))
+            dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
+            self.chunks[name].append(np.broadcast_to(np.asarray(value, dtype=dtype),
+                                                     (size,)).copy())
+
+    def array(self, name: str) -> npt.NDArray[Any]:
+        dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
+        parts = self.chunks[name]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _weights(instance: Instance) -> dict[str, Any]:
+    net = instance.network
+    arcs = net.arcs
+    index = net.node_index
+    return {
+        "src": np.array([index[a.source] for a in arcs], dtype=np.int64),
+        "dst": np.array([index[a.target] for a in arcs], dtype=np.int64),
+        "inv_bw": np.array([8.0 / a.bandwidth_bps for a in arcs]),
+        "delay": np.array([a.delay_s for a in arcs]),
+        "epb": np.array([8.0 * a.energy_per_bit_j for a in arcs]),
+        "speed": np.array([n.ops_per_s for n in net.nodes]),
+        "power": np.array([n.power_w for n in net.nodes]),
+    }
+
+
+def build_layered_graph(instance: Instance) -> LayeredGraph:
+    """Build the layered graph of ``instance`` (see the module docstring).
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> g = build_layered_graph(example_instance())
+    >>> # block 5 + final exit: on md from rank 0, es from ranks 0-1, cs from ranks 0-2
+    >>> int(g.kind.tolist().count(ArcKind.COMPUTE_EXIT))
+    6
+    """
+    net = instance.network
+    dnn = instance.dnn
+    req = instance.request
+    w = _weights(instance)
+    n_nodes = len(net.nodes)
+    tier_order = req.tier_order
+    n_ranks = len(tier_order) if tier_order is not None else 1
+    energy = req.objective is Objective.ENERGY
+    expected = req.exit_policy is ExitPolicy.EXPECTED
+    reason: str | None = None
+
+    if expected:
+        exits = [dnn.final_exit]
+        q = dnn.reach_shares()
+        pi = dnn.exit_shares()
+        accuracies = [ex.accuracy for ex in dnn.exits]
+        if req.min_accuracy is not None:
+            acc = sum(p * (a or 0.0) for p, a in zip(pi, accuracies, strict=True))
+            if acc < req.min_accuracy * (1 - 1e-9):
+                exits = []
+                reason = (f"the expected accuracy {acc:g} is below min_accuracy "
+                          f"{req.min_accuracy:g}")
+    else:
+        exits = list(instance.admissible_exits())
+        q = (1.0,) * dnn.n_blocks
+        pi = ()
+        if not exits:
+            reason = f"no exit reaches min_accuracy {req.min_accuracy:g}"
+    last = max((ex.after_block for ex in exits), default=0)
+    n_layers = max(last, 1)
+    base_result = n_layers * n_ranks * n_nodes
+    sink = base_result + len(exits) * n_nodes if req.destination is not None else base_result
+    n_vertices = sink + 1
+    arcs = _Arcs()
+
+    def vid(nodes: Any, layer: int, rank: Any) -> Any:
+        return (layer * n_ranks + np.asarray(rank)) * n_nodes + np.asarray(nodes)
+
+    rank_of = np.zeros(n_nodes, dtype=np.int64)
+    if tier_order is not None:
+        rank_of = np.array([tier_order.index(n.tier) if n.tier in tier_order else -1
+                            for n in net.nodes], dtype=np.int64)
+
+    # transmission arcs of hand-overs 0..last-1 (layer 0 only in rank copy 0)
+    for k in range(min(last, n_layers)):
+        size = dnn.handover_bytes(k)
+        t = size * w["inv_bw"] + w["delay"]
+        c = (size * w["epb"] if energy else t) * q[k]
+        ranks = range(n_ranks) if k > 0 else range(1)
+        for r in ranks:
+            arcs.add(tail=vid(w["src"], k, r), head=vid(w["dst"], k, r), cost=c, time_s=t,
+                     kind=ArcKind.TRANSMIT, layer=k, arc_from=w["src"], arc_to=w["dst"])
+
+    final_block = {ex.after_block: ex for ex in exits}
+    early = {ex.after_block: (ex, share) for ex, share in zip(dnn.exits[:-1], pi, strict=False)}
+    for l in range(1, last + 1):
+        block = dnn.block(l)
+        cand = np.array([net.node_index[n] for n in instance.candidate_nodes(l)],
+                        dtype=np.int64)
+        if cand.size == 0:
+            continue
+        seconds = block.ops / w["speed"][cand]
+        time_arc = seconds.copy()
+        cost_arc = (seconds * w["power"][cand] if energy else seconds) * q[l - 1]
+        if expected and l in early:
+            ex, share = early[l]
+            branch = ex.ops / w["speed"][cand]
+            time_arc = time_arc + branch
+            cost_arc = cost_arc + q[l - 1] * (branch * w["power"][cand] if energy else branch)
+            back = _return_costs(instance, cand, ex.output_bytes)
+            cost_arc = cost_arc + share * back
+            keep = np.isfinite(cost_arc)
+            cand, time_arc, cost_arc = cand[keep], time_arc[keep], cost_arc[keep]
+        rho = rank_of[cand]
+        for r in range(n_ranks if l > 1 else 1):
+            ok = rho >= r
+            tails = vid(cand[ok], l - 1, r)
+            common = dict(tail=tails, kind=ArcKind.COMPUTE, layer=l, arc_from=cand[ok],
+                          arc_to=cand[ok], memory_node=cand[ok],
+                          memory_bytes=block.memory_bytes)
+            if l < last:
+                arcs.add(head=vid(cand[ok], l, rho[ok]), cost=cost_arc[ok],
+                         time_s=time_arc[ok], **common)
+            if l in final_block:
+                ex = final_block[l]
+                branch = ex.ops / w["speed"][cand[ok]]
+                extra = branch * w["power"][cand[ok]] if energy else branch
+                if req.destination is None:
+                    head = np.full(int(ok.sum()), sink, dtype=np.int64)
+                else:
+                    head = base_result + exits.index(ex) * n_nodes + cand[ok]
+                common["kind"] = ArcKind.COMPUTE_EXIT
+                arcs.add(head=head, cost=cost_arc[ok] + extra * q[l - 1],
+                         time_s=time_arc[ok] + branch, **common)
+    if req.destination is not None:
+        dest = net.node_index[req.destination]
+        for e, ex in enumerate(exits):
+            base = base_result + e * n_nodes
+            share = pi[-1] if expected else 1.0
+            t = ex.output_bytes * w["inv_bw"] + w["delay"]
+            c = (ex.output_bytes * w["epb"] if energy else t) * share
+            arcs.add(tail=base + w["src"], head=base + w["dst"], cost=c, time_s=t,
+                     kind=ArcKind.RESULT, layer=ex.after_block, arc_from=w["src"],
+                     arc_to=w["dst"])
+            arcs.add(tail=np.array([base + dest]), head=np.array([sink]), cost=0.0,
+                     time_s=0.0, kind=ArcKind.DELIVER, layer=ex.after_block, arc_from=-1,
+                     arc_to=-1)
+
+    vertex_node = np.concatenate([
+        np.tile(np.arange(n_nodes), n_layers * n_ranks),
+        np.tile(np.arange(n_nodes), (sink - base_result) // max(n_nodes, 1)),
+        [0],
+    ]).astype(np.int64)
+    vertex_layer = np.concatenate([
+        np.repeat(np.arange(n_layers), n_ranks * n_nodes),
+        np.full(sink - base_result + 1, -1),
+    ]).astype(np.int64)
+    vertex_rank = np.concatenate([
+        np.tile(np.repeat(np.arange(n_ranks), n_nodes), n_layers),
+        np.repeat([-(ex.after_block) - 1 for ex in exits], n_nodes)
+        if req.destination is not None else np.zeros(0, dtype=np.int64),
+        [0],
+    ]).astype(np.int64)
+    return LayeredGraph(
+        instance=instance,
+        n_vertices=n_vertices,
+        source=int(vid(net.node_index[req.source], 0, 0)),
+        sink=sink,
+        constant_cost=0.0,
+        infeasible_reason=reason,
+        vertex_node=vertex_node,
+        vertex_layer=vertex_layer,
+        vertex_rank=vertex_rank,
+        n_layers=n_layers,
+        n_ranks=n_ranks,
+        **{name: arcs.array(name) for name in _Arcs.FIELDS},
+    )
+
+
+def _return_costs(instance: Instance, nodes: IntArray, n_bytes: float) -> FloatArray:
+    """Cost of the cheapest route from each node to the destination (0 without one,
+    inf when unreachable), as the evaluator prices an early exit's return."""
+    destination = instance.request.destination
+    if destination is None:
+        return np.zeros(nodes.shape[0])
+    net = instance.network
+    out = np.empty(nodes.shape[0])
+    for i, n in enumerate(nodes):
+        route = cheapest_route(net, net.nodes[int(n)].id, destination, n_bytes,
+                               instance.request.objective)
+        if route is None:
+            out[i] = math.inf
+        else:
+            cost = route_cost(net, route, n_bytes)
+            out[i] = cost.energy_j if instance.request.objective is Objective.ENERGY else (
+                cost.time_s)
+    return out

@@ -1,0 +1,160 @@
+"""DNN profiles: analytic layer tables grouped into blocks, and the FIN BranchyNet models.
+
+Two kinds of models, served by one function, :func:`get_dnn`:
+
+- :data:`ZOO_MODELS` (``alexnet``, ``vgg16``, ``resnet50``, ``mobilenet_v2``,
+  ``googlenet``): torchvision architectures written as per-layer shape rules
+  (:mod:`splitbench.zoo.layers`), with MAC and parameter totals that match the
+  published ones; their layers are grouped into blocks at single-tensor cut points
+  (:func:`to_dnn`). Options: ``n_blocks``, ``cuts``, ``input_bytes``.
+- :data:`BRANCHY_MODELS` (``b-alexnet``, ``b-resnet``, ``b-lenet``): the early-exit
+  models of the FIN evaluation scenario, given per block (:func:`branchy_dnn`).
+  Option: ``dataset``. :func:`fin_network` is that scenario's three-tier network.
+
+Examples
+--------
+>>> from splitbench.zoo import get_dnn, layer_table
+>>> dnn = get_dnn("googlenet", n_blocks=3)
+>>> [block.name for block in dnn.blocks]
+['conv1..inception3b', 'maxpool3..inception4d', 'inception4e..fc']
+>>> get_dnn("b-resnet").exits[0].exit_probability
+0.415
+>>> layer_table("alexnet")[0].output.shape
+(64, 55, 55)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from splitbench.errors import UnknownNameError, UsageError
+from splitbench.instance import DNN
+from splitbench.zoo.branchy import BRANCHY_MODELS, DATASETS, branchy_dnn, fin_network
+from splitbench.zoo.grouping import balanced_cuts, block_name, to_dnn
+from splitbench.zoo.layers import FP32_BYTES, Layer, Tensor
+from splitbench.zoo.models import IMAGENET_INPUT, ZOO_MODELS, get_profile
+from splitbench.zoo.profile import ModelProfile, crossing_tensors
+
+__all__ = [
+    "BRANCHY_MODELS",
+    "DATASETS",
+    "FP32_BYTES",
+    "IMAGENET_INPUT",
+    "ZOO_MODELS",
+    "Layer",
+    "ModelProfile",
+    "Tensor",
+    "balanced_cuts",
+    "block_name",
+    "branchy_dnn",
+    "crossing_tensors",
+    "fin_network",
+    "get_dnn",
+    "get_profile",
+    "known_models",
+    "layer_table",
+    "to_dnn",
+]
+
+if set(ZOO_MODELS) & set(BRANCHY_MODELS):  # pragma: no cover - a registry bug
+    raise ImportError("a model name is registered both in ZOO_MODELS and BRANCHY_MODELS")
+
+
+def known_models() -> tuple[str, ...]:
+    """Every model name :func:`get_dnn` accepts: zoo models, then BranchyNet models.
+
+    Examples
+    --------
+    >>> known_models()[:5]
+    ('alexnet', 'vgg16', 'resnet50', 'mobilenet_v2', 'googlenet')
+    >>> known_models()[5:]
+    ('b-alexnet', 'b-resnet', 'b-lenet')
+    """
+    return (*ZOO_MODELS, *BRANCHY_MODELS)
+
+
+def _unknown(name: str) -> UnknownNameError:
+    return UnknownNameError(f"unknown model {name!r}; known: {', '.join(known_models())}")
+
+
+def get_dnn(name: str, **options: Any) -> DNN:
+    """The DNN called ``name``, from the zoo or from the FIN BranchyNet models.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`known_models`.
+    **options
+        Zoo models: ``n_blocks``, ``cuts``, ``input_bytes`` (see :func:`to_dnn`).
+        BranchyNet models: ``dataset`` (see :func:`branchy_dnn`).
+
+    Returns
+    -------
+    DNN
+        The model as a chain of blocks with its exits.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name`` is not a known model.
+    UsageError
+        If an option does not apply to that kind of model, or its value is invalid.
+
+    Examples
+    --------
+    >>> get_dnn("vgg16", n_blocks=2).n_blocks
+    2
+    >>> get_dnn("b-alexnet", dataset="cifar100").final_exit.accuracy
+    0.6032
+    >>> get_dnn("inception_v3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    splitbench.errors.UnknownNameError: unknown model 'inception_v3'; known: alexnet, ...
+    """
+    if name in ZOO_MODELS:
+        allowed = {"n_blocks", "cuts", "input_bytes"}
+        if set(options) - allowed:
+            raise UsageError(
+                f"{name} takes the options {sorted(allowed)}, not {sorted(set(options) - allowed)}"
+            )
+        return to_dnn(name, **options)
+    if name in BRANCHY_MODELS:
+        if set(options) - {"dataset"}:
+            raise UsageError(
+                f"{name} takes the option 'dataset' only, not {sorted(set(options) - {'dataset'})}"
+            )
+        return branchy_dnn(name, **options)
+    raise _unknown(name)
+
+
+def layer_table(name: str) -> tuple[Layer, ...]:
+    """The per-layer records of zoo model ``name``, in topological order.
+
+    Each :class:`~splitbench.zoo.layers.Layer` has its name, kind, inputs, output shape
+    ``(C, H, W)``, ``macs``, ``ops``, ``params``, ``output_bytes`` and ``param_bytes``
+    (fp32).
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name`` is not a known model.
+    UsageError
+        For a BranchyNet model, which is given per block and has no layer table.
+
+    Examples
+    --------
+    >>> [(layer.name, layer.output.shape, layer.macs) for layer in layer_table("alexnet")[:3]]
+    [('conv1', (64, 55, 55), 70276800), ('relu1', (64, 55, 55), 0), ('pool1', (64, 27, 27), 0)]
+    >>> layer_table("b-lenet")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    splitbench.errors.UsageError: b-lenet is given per block (the FIN scenario data) and has ...
+    """
+    if name in ZOO_MODELS:
+        return get_profile(name).layers
+    if name in BRANCHY_MODELS:
+        raise UsageError(
+            f"{name} is given per block (the FIN scenario data) and has no layer table; "
+            f"use get_dnn({name!r})"
+        )
+    raise _unknown(name)
