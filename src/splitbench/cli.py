@@ -63,8 +63,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     lines = [
         f"instance   {solution.instance}",
         f"method     {solution.method}" + (f" ({solution.solver})" if solution.solver else ""),
-        f"status     {solution.status.value}"
-        + (f": {solution.reason}" if solution.reason else ""),
+        f"status     {solution.status.value}" + (f": {solution.reason}" if solution.reason else ""),
     ]
     if ev is not None and solution.placement is not None:
         objective = instance.request.objective.value
@@ -97,8 +96,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_USAGE
         else:
-            print(f"{path}: ok ({instance.dnn.n_blocks} blocks, {len(instance.network.nodes)} "
-                  f"nodes, {len(instance.network.arcs)} arcs, id {instance_id(instance)})")
+            print(
+                f"{path}: ok ({instance.dnn.n_blocks} blocks, {len(instance.network.nodes)} "
+                f"nodes, {len(instance.network.arcs)} arcs, id {instance_id(instance)})"
+            )
     return status
 
 
@@ -125,8 +126,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for spec in METHODS.values():
             params = ", ".join(f"{k}={p.default}" for k, p in spec.params.items())
             extra = " [solver]" if spec.uses_solver else ""
-            print(f"{spec.name:16s} {spec.description}{extra}"
-                  + (f" (params: {params})" if params else ""))
+            print(
+                f"{spec.name:16s} {spec.description}{extra}"
+                + (f" (params: {params})" if params else "")
+            )
     elif what == "families":
         for family in FAMILIES.values():
             print(f"{family.name:14s} {family.description}")

@@ -191,13 +191,13 @@ def _node_violations(instance: Instance, placement: Placement) -> list[str]:
             out.append(f"block {l} is on {node_id}, which cannot compute")
         allowed = req.allowed_for(l)
         if allowed is not None and node_id not in allowed:
-            out.append(f"block {l} is on {node_id}, not among its allowed nodes "
-                       f"{sorted(allowed)}")
+            out.append(f"block {l} is on {node_id}, not among its allowed nodes {sorted(allowed)}")
         if req.tier_order is not None:
             rank = req.tier_rank(node.tier)
             if rank is None:
-                out.append(f"block {l} is on {node_id}, whose tier {node.tier!r} is not "
-                           "in tier_order")
+                out.append(
+                    f"block {l} is on {node_id}, whose tier {node.tier!r} is not in tier_order"
+                )
             elif previous_rank is not None and rank < previous_rank:
                 out.append(f"block {l} on {node_id} ({node.tier}) moves down the tier order")
             previous_rank = rank if rank is not None else previous_rank
@@ -234,11 +234,12 @@ def _route_terms(
         if route[0] != start or route[-1] != end:
             what = "the result" if k == placement.exit else f"hand-over {k}"
             violations.append(
-                f"route {k} ({what}) runs {route[0]} -> {route[-1]}; it must run "
-                f"{start} -> {end}"
+                f"route {k} ({what}) runs {route[0]} -> {route[-1]}; it must run {start} -> {end}"
             )
-        size = dnn.exit_at(placement.exit).output_bytes if k == placement.exit else (
-            dnn.handover_bytes(k)
+        size = (
+            dnn.exit_at(placement.exit).output_bytes
+            if k == placement.exit
+            else (dnn.handover_bytes(k))
         )
         cost = route_cost(instance.network, route, size)
         if cost.missing_arc is not None:
@@ -292,11 +293,14 @@ def _expected(
         elif destination is None:
             rt = re = 0.0
         else:
-            back = cheapest_route(instance.network, node_id, destination, ex.output_bytes,
-                                  instance.request.objective)
+            back = cheapest_route(
+                instance.network, node_id, destination, ex.output_bytes, instance.request.objective
+            )
             if back is None:
-                violations.append(f"the result of the exit after block {ex.after_block} "
-                                  f"cannot reach the destination {destination}")
+                violations.append(
+                    f"the result of the exit after block {ex.after_block} "
+                    f"cannot reach the destination {destination}"
+                )
                 rt = re = math.inf
             else:
                 rt, re, _ = route_cost(instance.network, back, ex.output_bytes)
@@ -304,7 +308,8 @@ def _expected(
         exp_e += share * re
     accuracies = [ex.accuracy for ex in dnn.exits]
     accuracy = (
-        None if any(a is None for a in accuracies)
+        None
+        if any(a is None for a in accuracies)
         else sum(p * (a or 0.0) for p, a in zip(pi, accuracies, strict=True))
     )
     return exp_t, exp_e, full_t, accuracy
@@ -333,11 +338,11 @@ def evaluate(instance: Instance, placement: Placement) -> Evaluation:
         accuracy is None or accuracy < req.min_accuracy * (1 - FEASIBILITY_RTOL)
     ):
         violations.append(f"accuracy {accuracy:g} is below min_accuracy {req.min_accuracy:g}")
-    if req.deadline_s is not None and not bound_latency <= req.deadline_s * (
-        1 + FEASIBILITY_RTOL
-    ):
+    if req.deadline_s is not None and not bound_latency <= req.deadline_s * (1 + FEASIBILITY_RTOL):
         label = "latency" if req.exit_policy is ExitPolicy.SELECT else "full-depth latency"
-        violations.append(f"{label} {bound_latency:.4g} s exceeds the deadline {req.deadline_s:g} s")
+        violations.append(
+            f"{label} {bound_latency:.4g} s exceeds the deadline {req.deadline_s:g} s"
+        )
     objective = latency if req.objective is Objective.LATENCY else energy
     return Evaluation(
         objective=objective,

@@ -14,7 +14,7 @@ Examples
 >>> from splitbench.instance import example_instance
 >>> sol = solve(example_instance(), "exhaustive")
 >>> sol.status.value, round(sol.objective, 4), sol.placement.blocks
-('optimal', 0.0405, ('md', 'cs', 'cs'))
+('optimal', 0.0856, ('md', 'md', 'md', 'cs', 'cs'))
 >>> get_method("exhaustive").exact_on(example_instance())
 True
 """
@@ -27,10 +27,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbench.errors import PlacementError, UnknownNameError, UsageError
+from splitbench.errors import PlacementError, UnknownNameError
 from splitbench.evaluate import evaluate
 from splitbench.instance.io import instance_id
 from splitbench.instance.model import Instance
+from splitbench.params import Param, parse_params
 from splitbench.solution import MethodResult, Solution, Status
 
 __all__ = [
@@ -39,30 +40,9 @@ __all__ = [
     "Param",
     "RunOptions",
     "get_method",
-    "parse_params",
     "register",
     "solve",
 ]
-
-
-@dataclass(frozen=True)
-class Param:
-    """A method parameter: its type, default and meaning."""
-
-    type: type[int] | type[float] | type[str] | type[bool]
-    default: Any
-    help: str
-
-    def convert(self, text: str) -> Any:
-        """Turn a command-line value into this parameter's type."""
-        if self.type is bool:
-            lowered = text.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"{text!r} is not a boolean")
-        return self.type(text)
 
 
 @dataclass(frozen=True)
@@ -152,28 +132,6 @@ def get_method(name: str) -> MethodSpec:
         ) from None
 
 
-def parse_params(spec: MethodSpec, raw: Mapping[str, str]) -> dict[str, Any]:
-    """Convert ``KEY=VALUE`` strings into typed parameters, with defaults filled in.
-
-    Raises
-    ------
-    UsageError
-        For an unknown key or a value of the wrong type.
-    """
-    out = {key: param.default for key, param in spec.params.items()}
-    for key, text in raw.items():
-        if key not in spec.params:
-            allowed = ", ".join(sorted(spec.params)) or "none"
-            raise UsageError(f"--param {key}: method {spec.name!r} takes no such parameter "
-                             f"(its parameters: {allowed})")
-        try:
-            out[key] = spec.params[key].convert(text) if isinstance(text, str) else text
-        except ValueError:
-            raise UsageError(f"--param {key}={text}: expected a "
-                             f"{spec.params[key].type.__name__}") from None
-    return out
-
-
 def solve(
     instance: Instance,
     method: str,
@@ -209,7 +167,7 @@ def solve(
     options = RunOptions(
         solver=solver if spec.uses_solver else None,
         time_limit_s=time_limit_s,
-        params=parse_params(spec, params or {}),
+        params=parse_params(f"method {spec.name!r}", spec.params, params or {}),
     )
     run = spec.load()
     start = time.perf_counter()
@@ -271,8 +229,7 @@ for _spec in (
     MethodSpec(
         name="routing-lp",
         target="splitbench.formulations.methods:run_routing_lp",
-        description="LP relaxation of the routing MILP (optimal when the LP optimum "
-        "is integral)",
+        description="LP relaxation of the routing MILP (optimal when the LP optimum is integral)",
         uses_solver=True,
         exact=True,
         formulation="routing",
@@ -283,10 +240,10 @@ for _spec in (
         description="enumerate every placement, exit and simple route (exact oracle; "
         "declines large instances)",
         params={
-            "max_candidates": Param(int, 200_000, "decline above this many evaluated "
-                                    "candidates"),
-            "max_routes": Param(int, 5_000, "decline when a node pair has more simple "
-                                "routes than this"),
+            "max_candidates": Param(int, 200_000, "decline above this many evaluated candidates"),
+            "max_routes": Param(
+                int, 5_000, "decline when a node pair has more simple routes than this"
+            ),
         },
         exact=True,
     ),

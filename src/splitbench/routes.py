@@ -17,6 +17,7 @@ RouteCost(time_s=1.6e-08, energy_j=0.0009328, missing_arc=None)
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -40,7 +41,7 @@ def route_cost(network: Network, route: Sequence[str], n_bytes: float) -> RouteC
     time_s = 0.0
     energy_j = 0.0
     arcs = network.arc_map
-    for u, v in zip(route, route[1:], strict=False):
+    for u, v in itertools.pairwise(route):
         arc = arcs.get((u, v))
         if arc is None:
             return RouteCost(math.inf, math.inf, (u, v))

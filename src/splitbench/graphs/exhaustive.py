@@ -21,7 +21,7 @@ Examples
 >>> result = run_exhaustive(example_instance(), RunOptions(params={"max_candidates": 10,
 ...                                                                 "max_routes": 10}))
 >>> result.status.value, result.reason
-('skipped', 'more than 10 candidates (exit after block 5 alone has 27 node assignments)')
+('skipped', 'more than 10 candidates (exit after block 5 alone has 81 node assignments)')
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from splitbench.solution import MethodResult, Status
 __all__ = ["pareto_routes", "run_exhaustive"]
 
 
-class _Declined(Exception):
+class _DeclinedError(Exception):
     """The instance is beyond the oracle's limits."""
 
 
@@ -49,11 +49,11 @@ def pareto_routes(
     """The simple routes from ``source`` to ``target`` that no other simple route
     beats in both time and energy for ``n_bytes`` (one per distinct cost pair).
 
-    Raises ``_Declined`` when there are more than ``max_routes`` simple routes.
+    Raises ``_DeclinedError`` when there are more than ``max_routes`` simple routes.
     """
     routes = list(simple_routes(instance.network, source, target, limit=max_routes + 1))
     if len(routes) > max_routes:
-        raise _Declined(f"more than {max_routes} simple routes from {source} to {target}")
+        raise _DeclinedError(f"more than {max_routes} simple routes from {source} to {target}")
     costs = [route_cost(instance.network, r, n_bytes)[:2] for r in routes]
     keep: list[tuple[str, ...]] = []
     seen: set[tuple[float, float]] = set()
@@ -78,8 +78,7 @@ class _RouteTable:
     def get(self, source: str, target: str, n_bytes: float) -> tuple[tuple[str, ...], ...]:
         key = (source, target, n_bytes)
         if key not in self.cache:
-            self.cache[key] = pareto_routes(self.instance, source, target, n_bytes,
-                                            self.max_routes)
+            self.cache[key] = pareto_routes(self.instance, source, target, n_bytes, self.max_routes)
         return self.cache[key]
 
 
@@ -101,9 +100,7 @@ def _candidates(
     if req.destination is None:
         options.append((None,))
     else:
-        options.append(
-            table.get(nodes[-1], req.destination, dnn.exit_at(exit_block).output_bytes)
-        )
+        options.append(table.get(nodes[-1], req.destination, dnn.exit_at(exit_block).output_bytes))
     for routes in itertools.product(*options):
         yield Placement(blocks=tuple(nodes), exit=exit_block, routes=tuple(routes))
 
@@ -147,11 +144,11 @@ def run_exhaustive(instance: Instance, options: RunOptions) -> MethodResult:
                 for placement in _candidates(instance, table, exit_block, nodes):
                     evaluated += 1
                     if evaluated > max_candidates:
-                        raise _Declined(f"more than {max_candidates} candidates")
+                        raise _DeclinedError(f"more than {max_candidates} candidates")
                     result = evaluate(instance, placement)
                     if result.feasible and result.objective < best_value:
                         best, best_value = placement, result.objective
-    except _Declined as declined:
+    except _DeclinedError as declined:
         return MethodResult(status=Status.SKIPPED, reason=str(declined))
     info = {"candidates": evaluated}
     if best is None:

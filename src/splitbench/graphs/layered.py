@@ -45,6 +45,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -168,14 +169,15 @@ class LayeredGraph:
 
     def arc_lookup(self) -> dict[tuple[int, int], int]:
         """Arc id by (tail, head): the end points identify an arc uniquely."""
-        return {(int(t), int(h)): i for i, (t, h) in enumerate(zip(self.tail, self.head,
-                                                                     strict=True))}
+        return {
+            (int(t), int(h)): i for i, (t, h) in enumerate(zip(self.tail, self.head, strict=True))
+        }
 
     def placement_from_vertices(self, vertices: Sequence[int]) -> Placement:
         """The placement of a source-to-sink path given as its vertices."""
         lookup = self.arc_lookup()
         return self.placement_from_arcs(
-            [lookup[(int(u), int(v))] for u, v in zip(vertices, vertices[1:], strict=False)]
+            [lookup[(int(u), int(v))] for u, v in itertools.pairwise(vertices)]
         )
 
     def placement_from_arcs(self, arcs: Sequence[int] | IntArray) -> Placement:
@@ -266,8 +268,18 @@ class LayeredGraph:
 class _Arcs:
     """Accumulates arc arrays chunk by chunk."""
 
-    FIELDS = ("tail", "head", "cost", "time_s", "kind", "layer", "arc_from", "arc_to",
-              "memory_node", "memory_bytes")
+    FIELDS = (
+        "tail",
+        "head",
+        "cost",
+        "time_s",
+        "kind",
+        "layer",
+        "arc_from",
+        "arc_to",
+        "memory_node",
+        "memory_bytes",
+    )
 
     def __init__(self) -> None:
         self.chunks: dict[str, list[npt.NDArray[Any]]] = {f: [] for f in self.FIELDS}
@@ -280,8 +292,9 @@ class _Arcs:
         for name in self.FIELDS:
             value = columns.get(name, defaults.get(name))
             dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
-            self.chunks[name].append(np.broadcast_to(np.asarray(value, dtype=dtype),
-                                                     (size,)).copy())
+            self.chunks[name].append(
+                np.broadcast_to(np.asarray(value, dtype=dtype), (size,)).copy()
+            )
 
     def array(self, name: str) -> npt.NDArray[Any]:
         dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
@@ -335,8 +348,7 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
             acc = sum(p * (a or 0.0) for p, a in zip(pi, accuracies, strict=True))
             if acc < req.min_accuracy * (1 - 1e-9):
                 exits = []
-                reason = (f"the expected accuracy {acc:g} is below min_accuracy "
-                          f"{req.min_accuracy:g}")
+                reason = f"the expected accuracy {acc:g} is below min_accuracy {req.min_accuracy:g}"
     else:
         exits = list(instance.admissible_exits())
         q = (1.0,) * dnn.n_blocks
@@ -355,8 +367,10 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
 
     rank_of = np.zeros(n_nodes, dtype=np.int64)
     if tier_order is not None:
-        rank_of = np.array([tier_order.index(n.tier) if n.tier in tier_order else -1
-                            for n in net.nodes], dtype=np.int64)
+        rank_of = np.array(
+            [tier_order.index(n.tier) if n.tier in tier_order else -1 for n in net.nodes],
+            dtype=np.int64,
+        )
 
     # transmission arcs of hand-overs 0..last-1 (layer 0 only in rank copy 0)
     for k in range(min(last, n_layers)):
@@ -365,15 +379,22 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
         c = (size * w["epb"] if energy else t) * q[k]
         ranks = range(n_ranks) if k > 0 else range(1)
         for r in ranks:
-            arcs.add(tail=vid(w["src"], k, r), head=vid(w["dst"], k, r), cost=c, time_s=t,
-                     kind=ArcKind.TRANSMIT, layer=k, arc_from=w["src"], arc_to=w["dst"])
+            arcs.add(
+                tail=vid(w["src"], k, r),
+                head=vid(w["dst"], k, r),
+                cost=c,
+                time_s=t,
+                kind=ArcKind.TRANSMIT,
+                layer=k,
+                arc_from=w["src"],
+                arc_to=w["dst"],
+            )
 
     final_block = {ex.after_block: ex for ex in exits}
     early = {ex.after_block: (ex, share) for ex, share in zip(dnn.exits[:-1], pi, strict=False)}
     for l in range(1, last + 1):
         block = dnn.block(l)
-        cand = np.array([net.node_index[n] for n in instance.candidate_nodes(l)],
-                        dtype=np.int64)
+        cand = np.array([net.node_index[n] for n in instance.candidate_nodes(l)], dtype=np.int64)
         if cand.size == 0:
             continue
         seconds = block.ops / w["speed"][cand]
@@ -392,12 +413,19 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
         for r in range(n_ranks if l > 1 else 1):
             ok = rho >= r
             tails = vid(cand[ok], l - 1, r)
-            common = dict(tail=tails, kind=ArcKind.COMPUTE, layer=l, arc_from=cand[ok],
-                          arc_to=cand[ok], memory_node=cand[ok],
-                          memory_bytes=block.memory_bytes)
+            common = dict(
+                tail=tails,
+                kind=ArcKind.COMPUTE,
+                layer=l,
+                arc_from=cand[ok],
+                arc_to=cand[ok],
+                memory_node=cand[ok],
+                memory_bytes=block.memory_bytes,
+            )
             if l < last:
-                arcs.add(head=vid(cand[ok], l, rho[ok]), cost=cost_arc[ok],
-                         time_s=time_arc[ok], **common)
+                arcs.add(
+                    head=vid(cand[ok], l, rho[ok]), cost=cost_arc[ok], time_s=time_arc[ok], **common
+                )
             if l in final_block:
                 ex = final_block[l]
                 branch = ex.ops / w["speed"][cand[ok]]
@@ -407,8 +435,12 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
                 else:
                     head = base_result + exits.index(ex) * n_nodes + cand[ok]
                 common["kind"] = ArcKind.COMPUTE_EXIT
-                arcs.add(head=head, cost=cost_arc[ok] + extra * q[l - 1],
-                         time_s=time_arc[ok] + branch, **common)
+                arcs.add(
+                    head=head,
+                    cost=cost_arc[ok] + extra * q[l - 1],
+                    time_s=time_arc[ok] + branch,
+                    **common,
+                )
     if req.destination is not None:
         dest = net.node_index[req.destination]
         for e, ex in enumerate(exits):
@@ -416,28 +448,49 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
             share = pi[-1] if expected else 1.0
             t = ex.output_bytes * w["inv_bw"] + w["delay"]
             c = (ex.output_bytes * w["epb"] if energy else t) * share
-            arcs.add(tail=base + w["src"], head=base + w["dst"], cost=c, time_s=t,
-                     kind=ArcKind.RESULT, layer=ex.after_block, arc_from=w["src"],
-                     arc_to=w["dst"])
-            arcs.add(tail=np.array([base + dest]), head=np.array([sink]), cost=0.0,
-                     time_s=0.0, kind=ArcKind.DELIVER, layer=ex.after_block, arc_from=-1,
-                     arc_to=-1)
+            arcs.add(
+                tail=base + w["src"],
+                head=base + w["dst"],
+                cost=c,
+                time_s=t,
+                kind=ArcKind.RESULT,
+                layer=ex.after_block,
+                arc_from=w["src"],
+                arc_to=w["dst"],
+            )
+            arcs.add(
+                tail=np.array([base + dest]),
+                head=np.array([sink]),
+                cost=0.0,
+                time_s=0.0,
+                kind=ArcKind.DELIVER,
+                layer=ex.after_block,
+                arc_from=-1,
+                arc_to=-1,
+            )
 
-    vertex_node = np.concatenate([
-        np.tile(np.arange(n_nodes), n_layers * n_ranks),
-        np.tile(np.arange(n_nodes), (sink - base_result) // max(n_nodes, 1)),
-        [0],
-    ]).astype(np.int64)
-    vertex_layer = np.concatenate([
-        np.repeat(np.arange(n_layers), n_ranks * n_nodes),
-        np.full(sink - base_result + 1, -1),
-    ]).astype(np.int64)
-    vertex_rank = np.concatenate([
-        np.tile(np.repeat(np.arange(n_ranks), n_nodes), n_layers),
-        np.repeat([-(ex.after_block) - 1 for ex in exits], n_nodes)
-        if req.destination is not None else np.zeros(0, dtype=np.int64),
-        [0],
-    ]).astype(np.int64)
+    vertex_node = np.concatenate(
+        [
+            np.tile(np.arange(n_nodes), n_layers * n_ranks),
+            np.tile(np.arange(n_nodes), (sink - base_result) // max(n_nodes, 1)),
+            [0],
+        ]
+    ).astype(np.int64)
+    vertex_layer = np.concatenate(
+        [
+            np.repeat(np.arange(n_layers), n_ranks * n_nodes),
+            np.full(sink - base_result + 1, -1),
+        ]
+    ).astype(np.int64)
+    vertex_rank = np.concatenate(
+        [
+            np.tile(np.repeat(np.arange(n_ranks), n_nodes), n_layers),
+            np.repeat([-(ex.after_block) - 1 for ex in exits], n_nodes)
+            if req.destination is not None
+            else np.zeros(0, dtype=np.int64),
+            [0],
+        ]
+    ).astype(np.int64)
     return LayeredGraph(
         instance=instance,
         n_vertices=n_vertices,
@@ -463,12 +516,14 @@ def _return_costs(instance: Instance, nodes: IntArray, n_bytes: float) -> FloatA
     net = instance.network
     out = np.empty(nodes.shape[0])
     for i, n in enumerate(nodes):
-        route = cheapest_route(net, net.nodes[int(n)].id, destination, n_bytes,
-                               instance.request.objective)
+        route = cheapest_route(
+            net, net.nodes[int(n)].id, destination, n_bytes, instance.request.objective
+        )
         if route is None:
             out[i] = math.inf
         else:
             cost = route_cost(net, route, n_bytes)
-            out[i] = cost.energy_j if instance.request.objective is Objective.ENERGY else (
-                cost.time_s)
+            out[i] = (
+                cost.energy_j if instance.request.objective is Objective.ENERGY else (cost.time_s)
+            )
     return out

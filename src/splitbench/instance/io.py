@@ -235,8 +235,9 @@ def _parse_dnn(data: object) -> tuple[DNN, tuple[Exit, ...]]:
     return DNN(name=name, input_bytes=input_bytes, blocks=blocks, exits=exits), exits
 
 
-def _parse_choice(f: _Fields, key: str, choices: type[Objective] | type[ExitPolicy],
-                  default: object = _MISSING) -> Any:
+def _parse_choice(
+    f: _Fields, key: str, choices: type[Objective] | type[ExitPolicy], default: object = _MISSING
+) -> Any:
     value = f.raw(key, default)
     allowed = [c.value for c in choices]
     if value not in allowed:
@@ -249,7 +250,9 @@ def _parse_request(data: object) -> Request:
     source = f.string("source")
     destination = f.raw("destination", None)
     if destination is not None and (not isinstance(destination, str) or not destination):
-        raise InstanceError(f.at("destination"), f"must be a node id or null, got {_kind(destination)}")
+        raise InstanceError(
+            f.at("destination"), f"must be a node id or null, got {_kind(destination)}"
+        )
     objective = _parse_choice(f, "objective", Objective)
     deadline = f.number("deadline_s", None, positive=True, nullable=True)
     min_accuracy = f.number("min_accuracy", None, nullable=True, at_most=1.0)
@@ -261,7 +264,9 @@ def _parse_request(data: object) -> Request:
             raise InstanceError(f.at("tier_order"), "must be a non-empty list of tier names")
         for i, tier in enumerate(tier_order_raw):
             if not isinstance(tier, str) or not tier:
-                raise InstanceError(f"{f.at('tier_order')}[{i}]", f"must be a tier name, got {_kind(tier)}")
+                raise InstanceError(
+                    f"{f.at('tier_order')}[{i}]", f"must be a tier name, got {_kind(tier)}"
+                )
         if len(set(tier_order_raw)) != len(tier_order_raw):
             raise InstanceError(f.at("tier_order"), "lists a tier twice")
         tier_order = tuple(tier_order_raw)
@@ -269,13 +274,17 @@ def _parse_request(data: object) -> Request:
     allowed: list[tuple[int, tuple[str, ...]]] = []
     if allowed_raw is not None:
         if not isinstance(allowed_raw, dict):
-            raise InstanceError(f.at("allowed_nodes"), f"must be an object, got {_kind(allowed_raw)}")
+            raise InstanceError(
+                f.at("allowed_nodes"), f"must be an object, got {_kind(allowed_raw)}"
+            )
         for key, nodes in allowed_raw.items():
             where = f"{f.at('allowed_nodes')}.{key}"
             if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
                 raise InstanceError(where, "keys must be block indices 1, 2, ...")
-            if not isinstance(nodes, list) or not nodes or not all(
-                isinstance(n, str) and n for n in nodes
+            if (
+                not isinstance(nodes, list)
+                or not nodes
+                or not all(isinstance(n, str) and n for n in nodes)
             ):
                 raise InstanceError(where, "must be a non-empty list of node ids")
             if len(set(nodes)) != len(nodes):
@@ -305,7 +314,9 @@ def instance_from_dict(data: object) -> Instance:
     f = _Fields(data, "")
     fmt = f.raw("format", None)
     if fmt is None:
-        raise InstanceError("format", f"is missing: not a splitbench instance (expected {FORMAT!r})")
+        raise InstanceError(
+            "format", f"is missing: not a splitbench instance (expected {FORMAT!r})"
+        )
     if fmt != FORMAT:
         raise InstanceError("format", f"must be {FORMAT!r}, got {_kind(fmt)}")
     name = f.string("name")
@@ -384,14 +395,24 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "name": instance.name,
         "network": {
             "nodes": [
-                {"id": n.id, "tier": n.tier, "ops_per_s": n.ops_per_s, "power_w": n.power_w,
-                 "memory_bytes": n.memory_bytes}
+                {
+                    "id": n.id,
+                    "tier": n.tier,
+                    "ops_per_s": n.ops_per_s,
+                    "power_w": n.power_w,
+                    "memory_bytes": n.memory_bytes,
+                }
                 for n in net.nodes
             ],
             "links": [
-                {"source": k.source, "target": k.target, "bandwidth_bps": k.bandwidth_bps,
-                 "delay_s": k.delay_s, "energy_per_bit_j": k.energy_per_bit_j,
-                 "directed": k.directed}
+                {
+                    "source": k.source,
+                    "target": k.target,
+                    "bandwidth_bps": k.bandwidth_bps,
+                    "delay_s": k.delay_s,
+                    "energy_per_bit_j": k.energy_per_bit_j,
+                    "directed": k.directed,
+                }
                 for k in net.links
             ],
         },
@@ -399,13 +420,22 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
             "name": instance.dnn.name,
             "input_bytes": instance.dnn.input_bytes,
             "blocks": [
-                {"name": b.name, "ops": b.ops, "output_bytes": b.output_bytes,
-                 "memory_bytes": b.memory_bytes}
+                {
+                    "name": b.name,
+                    "ops": b.ops,
+                    "output_bytes": b.output_bytes,
+                    "memory_bytes": b.memory_bytes,
+                }
                 for b in instance.dnn.blocks
             ],
             "exits": [
-                {"after_block": e.after_block, "accuracy": e.accuracy, "ops": e.ops,
-                 "exit_probability": e.exit_probability, "output_bytes": e.output_bytes}
+                {
+                    "after_block": e.after_block,
+                    "accuracy": e.accuracy,
+                    "ops": e.ops,
+                    "exit_probability": e.exit_probability,
+                    "output_bytes": e.output_bytes,
+                }
                 for e in instance.dnn.exits
             ],
         },
@@ -459,4 +489,3 @@ def example_instance(name: str = "fin-b-alexnet-cifar10") -> Instance:
     except FileNotFoundError:
         raise InstanceError("", f"no built-in example called {name!r}") from None
     return parse_instance(text, source=f"<example {name}>")
-

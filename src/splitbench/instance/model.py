@@ -158,13 +158,23 @@ class Network:
         arcs: list[Arc] = []
         for link in self.links:
             arcs.append(
-                Arc(link.source, link.target, link.bandwidth_bps, link.delay_s,
-                    link.energy_per_bit_j)
+                Arc(
+                    link.source,
+                    link.target,
+                    link.bandwidth_bps,
+                    link.delay_s,
+                    link.energy_per_bit_j,
+                )
             )
             if not link.directed:
                 arcs.append(
-                    Arc(link.target, link.source, link.bandwidth_bps, link.delay_s,
-                        link.energy_per_bit_j)
+                    Arc(
+                        link.target,
+                        link.source,
+                        link.bandwidth_bps,
+                        link.delay_s,
+                        link.energy_per_bit_j,
+                    )
                 )
         return tuple(arcs)
 
@@ -208,11 +218,21 @@ class Network:
 
         graph = nx.DiGraph()
         for node in self.nodes:
-            graph.add_node(node.id, tier=node.tier, ops_per_s=node.ops_per_s,
-                           power_w=node.power_w, memory_bytes=node.memory_bytes)
+            graph.add_node(
+                node.id,
+                tier=node.tier,
+                ops_per_s=node.ops_per_s,
+                power_w=node.power_w,
+                memory_bytes=node.memory_bytes,
+            )
         for arc in self.arcs:
-            graph.add_edge(arc.source, arc.target, bandwidth_bps=arc.bandwidth_bps,
-                           delay_s=arc.delay_s, energy_per_bit_j=arc.energy_per_bit_j)
+            graph.add_edge(
+                arc.source,
+                arc.target,
+                bandwidth_bps=arc.bandwidth_bps,
+                delay_s=arc.delay_s,
+                energy_per_bit_j=arc.energy_per_bit_j,
+            )
         return graph
 
 

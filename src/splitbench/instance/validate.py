@@ -35,7 +35,9 @@ def _finite_nonneg(value: float | None, where: str, *, positive: bool = False) -
     if value is None:
         return
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise InstanceError(where, f"must be {'>' if positive else '>='} 0 and finite, got {value!r}")
+        raise InstanceError(
+            where, f"must be {'>' if positive else '>='} 0 and finite, got {value!r}"
+        )
 
 
 def _check_network(instance: Instance) -> None:
@@ -144,12 +146,12 @@ def _check_request(instance: Instance) -> None:
                 "(give every exit an accuracy or set min_accuracy to null)",
             )
     if req.exit_policy is ExitPolicy.EXPECTED:
-        for i, ex in enumerate(dnn.exits[:-1]):
+        for ex in dnn.exits[:-1]:
             if ex.exit_probability is None:
                 raise InstanceError(
                     "request.exit_policy",
                     f"'expected' needs exit_probability on every early exit; the exit after "
-                    f"block {ex.after_block} (dnn.exits[{i}] sorted) has none",
+                    f"block {ex.after_block} has none",
                 )
     if req.tier_order is not None:
         for i, tier in enumerate(req.tier_order):
@@ -161,19 +163,17 @@ def _check_request(instance: Instance) -> None:
     for block, nodes in req.allowed_nodes:
         where = f"request.allowed_nodes.{block}"
         if block > dnn.n_blocks:
-            raise InstanceError(where, f"block {block} does not exist (blocks are 1..{dnn.n_blocks})")
+            raise InstanceError(
+                where, f"block {block} does not exist (blocks are 1..{dnn.n_blocks})"
+            )
         for node_id in nodes:
             if node_id not in ids:
                 raise InstanceError(where, f"unknown node {node_id!r}")
             if not net.node(node_id).can_compute:
-                raise InstanceError(
-                    where, f"node {node_id!r} cannot compute (ops_per_s is 0)"
-                )
+                raise InstanceError(where, f"node {node_id!r} cannot compute (ops_per_s is 0)")
     reachable = net.reachable_from(req.source)
     if not any(net.node(n).can_compute for n in reachable):
-        raise InstanceError(
-            "request.source", f"no computing node is reachable from {req.source!r}"
-        )
+        raise InstanceError("request.source", f"no computing node is reachable from {req.source!r}")
 
 
 def validate_instance(instance: Instance, *, file_exits: tuple[Exit, ...] = ()) -> None:

@@ -16,7 +16,7 @@ Wiring rule (all links undirected, i.e. one arc in each direction):
    ``k - 1`` further edges drawn without replacement;
 2. every edge server links to every cloud;
 3. the edge servers form a ring (``spec.edge_wiring = "ring"``; two edges get one
-   link) or a full mesh (``"mesh"``);
+   link, three a triangle) or a full mesh (``"mesh"``);
 4. the clouds form a full mesh when ``spec.cloud_cloud`` is set (default);
 5. every device also links directly to every cloud when ``spec.device_cloud`` is set
    (default: no direct link).
@@ -25,8 +25,8 @@ With at least one edge server the result is connected by construction; the build
 checks connectivity anyway and refuses (``UsageError``) counts that cannot be wired
 into one network, e.g. devices and clouds without edges and without direct links.
 
-Default ranges (a representative modern deployment; the FIN scenario's nodes, 11,
-153.4 and 312 TOPS at 6, 140 and 400 W, fall inside them):
+Default ranges (a representative modern deployment; for comparison, the FIN
+scenario's device, edge and cloud have 11, 153.4 and 312 TOPS at 6, 140 and 400 W):
 
 =============  ==============  ===========  =================
 tier           ops_per_s       power_w      memory_bytes
@@ -40,7 +40,7 @@ cloud          1.5e14 - 4e14   300 - 600    unlimited
 link           bandwidth_bps     delay_s         energy_per_bit_j
 =============  ================  ==============  ==================
 device-edge    5e7 - 1e9         1e-3 - 1e-2     2e-8 - 7e-8
-device-cloud   2e7 - 2e8         2e-2 - 6e-2     3e-8 - 8e-8
+device-cloud   2e7 - 2e8         2e-2 - 6e-2     3e-8 - 8e-8   (off by default)
 edge-edge      1e9 - 1e10        5e-4 - 5e-3     1e-9 - 5e-9
 edge-cloud     1e9 - 1e10        5e-3 - 3e-2     1e-9 - 5e-9
 cloud-cloud    1e10 - 1e11       1e-2 - 5e-2     1e-9 - 3e-9
@@ -202,7 +202,8 @@ class TieredSpec:
     cloud_cloud : LinkSpec or None
         Links of the full mesh between clouds; None leaves clouds unlinked to each other.
     device_cloud : LinkSpec or None
-        Direct link from every device to every cloud; None (default) gives none.
+        Direct link from every device to every cloud; None (default) gives none,
+        :data:`DEVICE_CLOUD_LINK` gives a cellular WAN link.
     edge_wiring : EdgeWiring or str
         ``"ring"`` (default) or ``"mesh"``.
     device_uplinks : (int, int)
