@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,6 +24,10 @@ from typing import Any
 from splitbench.evaluate import Evaluation, Placement
 
 __all__ = ["MethodResult", "Solution", "Status"]
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 class Status(StrEnum):
@@ -112,20 +117,24 @@ class Solution:
         return self.evaluation is not None and self.evaluation.feasible
 
     def to_dict(self) -> dict[str, Any]:
-        """The solution contract (ARCHITECTURE.md), as JSON-ready data."""
+        """The solution contract (ARCHITECTURE.md), as JSON-ready data.
+
+        Non-finite numbers (the cost of a route over a missing arc, the bound of a
+        proven infeasible instance) become null, so the output is strict JSON.
+        """
         ev = self.evaluation
         return {
             "instance": self.instance,
             "method": self.method,
             "solver": self.solver,
             "status": self.status.value,
-            "objective": ev.objective if ev else None,
-            "latency_s": ev.latency_s if ev else None,
-            "energy_j": ev.energy_j if ev else None,
-            "accuracy": ev.accuracy if ev else None,
+            "objective": _finite(ev.objective if ev else None),
+            "latency_s": _finite(ev.latency_s if ev else None),
+            "energy_j": _finite(ev.energy_j if ev else None),
+            "accuracy": _finite(ev.accuracy if ev else None),
             "feasible": self.feasible,
             "violations": list(ev.violations) if ev else [],
-            "bound": self.bound,
+            "bound": _finite(self.bound),
             "build_time_s": self.build_time_s,
             "solve_time_s": self.solve_time_s,
             "placement": self.placement.to_dict() if self.placement else None,
