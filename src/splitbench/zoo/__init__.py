@@ -16,7 +16,7 @@ Examples
 >>> from splitbench.zoo import get_dnn, layer_table
 >>> dnn = get_dnn("googlenet", n_blocks=3)
 >>> [block.name for block in dnn.blocks]
-['conv1..inception3b', 'maxpool3..inception4d', 'inception4e..fc']
+['conv1..maxpool2', 'inception3a..inception4b', 'inception4c..fc']
 >>> get_dnn("b-resnet").exits[0].exit_probability
 0.415
 >>> layer_table("alexnet")[0].output.shape
@@ -29,10 +29,16 @@ from typing import Any
 
 from splitbench.errors import UnknownNameError, UsageError
 from splitbench.instance import DNN
-from splitbench.zoo.branchy import BRANCHY_MODELS, DATASETS, branchy_dnn, fin_network
-from splitbench.zoo.grouping import balanced_cuts, block_name, to_dnn
+from splitbench.zoo.branchy import (
+    BRANCHY_MODELS,
+    DATASETS,
+    BranchyModel,
+    branchy_dnn,
+    fin_network,
+)
+from splitbench.zoo.grouping import balanced_cuts, block_name, preferred_cut_points, to_dnn
 from splitbench.zoo.layers import FP32_BYTES, Layer, Tensor
-from splitbench.zoo.models import IMAGENET_INPUT, ZOO_MODELS, get_profile
+from splitbench.zoo.models import IMAGENET_INPUT, ZOO_MODELS, ZooModel, get_profile
 from splitbench.zoo.profile import ModelProfile, crossing_tensors
 
 __all__ = [
@@ -41,9 +47,11 @@ __all__ = [
     "FP32_BYTES",
     "IMAGENET_INPUT",
     "ZOO_MODELS",
+    "BranchyModel",
     "Layer",
     "ModelProfile",
     "Tensor",
+    "ZooModel",
     "balanced_cuts",
     "block_name",
     "branchy_dnn",
@@ -53,6 +61,7 @@ __all__ = [
     "get_profile",
     "known_models",
     "layer_table",
+    "preferred_cut_points",
     "to_dnn",
 ]
 

@@ -12,9 +12,10 @@ Conventions of the FIN authors, kept here so that costs match theirs:
 - tensor sizes count one byte per element (``output_bytes`` = elements);
 - ``input_bytes``: 32 x 32 x 3 = 3072 for CIFAR, 28 x 28 x 1 = 784 for MNIST;
 - the last block's output is the logits, one byte per class (10 or 100);
-- early exits carry BranchyNet's exit share as ``exit_probability`` (for the dataset the
-  shares were published for: CIFAR-10 and MNIST; None for B-AlexNet on CIFAR-100, where
-  none was published); the final exit takes the remainder.
+- early exits carry BranchyNet's exit share as ``exit_probability``; the final exit
+  takes the remainder. The shares were published for CIFAR-10 and MNIST; MODEL.md gives
+  them per model, so B-AlexNet on CIFAR-100 reuses its CIFAR-10 shares (an assumption:
+  no CIFAR-100 shares were published).
 
 Examples
 --------
@@ -72,9 +73,9 @@ class BranchyModel:
         Block after which each exit sits (1-based); the last is the final exit.
     accuracy : mapping of str to tuple of float
         Exit accuracies per data set; its keys are the data sets the model supports.
-    exit_shares : mapping of str to tuple of float
-        BranchyNet's published share of samples leaving at each early exit, per data
-        set (data sets without published shares are absent).
+    exit_shares : tuple of float
+        BranchyNet's published share of samples leaving at each early exit (the final
+        exit takes the remainder).
     """
 
     name: str
@@ -82,7 +83,7 @@ class BranchyModel:
     handover_elements: tuple[int, ...]
     exit_blocks: tuple[int, ...]
     accuracy: Mapping[str, tuple[float, ...]]
-    exit_shares: Mapping[str, tuple[float, ...]]
+    exit_shares: tuple[float, ...]
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -106,7 +107,7 @@ BRANCHY_MODELS: Mapping[str, BranchyModel] = _registry(
         handover_elements=(27 * 27 * 256, 13 * 13 * 384, 13 * 13 * 384, 13 * 13 * 256),
         exit_blocks=(1, 3, 5),
         accuracy={"cifar10": (0.5637, 0.7805, 0.8595), "cifar100": (0.3956, 0.5477, 0.6032)},
-        exit_shares={"cifar10": (0.656, 0.252)},  # BranchyNet: 65.6 / 25.2 / 9.2 %
+        exit_shares=(0.656, 0.252),  # BranchyNet: 65.6 / 25.2 / 9.2 %
     ),
     BranchyModel(
         name="b-resnet",
@@ -114,7 +115,7 @@ BRANCHY_MODELS: Mapping[str, BranchyModel] = _registry(
         handover_elements=(32 * 32 * 16, 32 * 32 * 16, 8 * 8 * 64, 8 * 8 * 64),
         exit_blocks=(1, 3, 5),
         accuracy={"cifar10": (0.3889, 0.5182, 0.9370)},
-        exit_shares={"cifar10": (0.415, 0.138)},  # BranchyNet: 41.5 / 13.8 / 44.7 %
+        exit_shares=(0.415, 0.138),  # BranchyNet: 41.5 / 13.8 / 44.7 %
     ),
     BranchyModel(
         name="b-lenet",
@@ -122,7 +123,7 @@ BRANCHY_MODELS: Mapping[str, BranchyModel] = _registry(
         handover_elements=(10 * 10 * 16, 1 * 1 * 120),
         exit_blocks=(1, 3),
         accuracy={"mnist": (0.9359, 0.9925)},
-        exit_shares={"mnist": (0.943,)},  # BranchyNet: 94.3 / 5.7 %
+        exit_shares=(0.943,),  # BranchyNet: 94.3 / 5.7 %
     ),
 )
 """The BranchyNet models of the FIN scenario by name."""
@@ -180,7 +181,7 @@ def branchy_dnn(name: str, dataset: str | None = None) -> DNN:
         Block(name=f"b{i}", ops=gops * 1e9, output_bytes=float(elements))
         for i, (gops, elements) in enumerate(zip(model.block_gops, outputs, strict=True), 1)
     )
-    shares = model.exit_shares.get(chosen, ())
+    shares = model.exit_shares
     exits = tuple(
         Exit(
             after_block=block,

@@ -15,8 +15,10 @@ VGG-16's 12.8 MB first feature map). Its one exit is the final classifier, with 
 model's published top-1 ImageNet accuracy.
 
 Balanced grouping picks the cut points that minimise the sum of squared block ops
-(equivalently, the spread of block ops around their mean), by dynamic programming over
-the cut points; ties go to the earlier cut.
+(equivalently, the spread of block ops around their mean), by dynamic programming; ties
+go to the earlier cut. It does not cut between a layer and the batch norm or ReLU
+applied to it (:func:`preferred_cut_points`) unless more blocks are asked for than that
+allows.
 
 Block names come from the layer names: the name of the unit or layer when a block holds
 one, the common prefix when a block holds exactly the layers under it (``layer2``,
@@ -26,7 +28,7 @@ Examples
 --------
 >>> dnn = to_dnn("resnet50", n_blocks=4)
 >>> [block.name for block in dnn.blocks]
-['conv1..layer2.0', 'layer2.1..layer3.1', 'layer3.2..layer4.0', 'layer4.1..fc']
+['conv1..layer2.0', 'layer2.1..layer3.0', 'layer3.1..layer3.4', 'layer3.5..fc']
 >>> dnn.input_bytes, dnn.final_exit.accuracy
 (150528.0, 0.7613)
 """
@@ -34,25 +36,47 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from splitbench.errors import UsageError
 from splitbench.instance import DNN, Block, Exit
 from splitbench.zoo.models import get_profile
 from splitbench.zoo.profile import ModelProfile
 
-__all__ = ["balanced_cuts", "block_name", "to_dnn"]
+__all__ = ["balanced_cuts", "block_name", "preferred_cut_points", "to_dnn"]
 
 
-def _segment_ops(profile: ModelProfile) -> list[int]:
-    bounds = profile.boundaries
-    return [
-        sum(layer.ops for layer in profile.layers[bounds[i] : bounds[i + 1]])
-        for i in range(len(bounds) - 1)
-    ]
+_ELEMENTWISE_KINDS = frozenset({"batchnorm", "relu"})
+
+
+def preferred_cut_points(profile: ModelProfile) -> tuple[int, ...]:
+    """The cut points that do not separate a layer from the BN/ReLU layers applied to it.
+
+    A cut just before a batch norm or ReLU that reads only the previous layer ships a
+    tensor of the same size as the cut after it and splits work that inference engines
+    fuse; balanced grouping avoids such cuts.
+
+    Examples
+    --------
+    >>> from splitbench.zoo import get_profile
+    >>> alexnet = get_profile("alexnet")
+    >>> [alexnet.layers[k - 1].name for k in preferred_cut_points(alexnet)][:4]
+    ['relu1', 'pool1', 'relu2', 'pool2']
+    """
+    layers = profile.layers
+    return tuple(
+        k
+        for k in profile.cut_points
+        if not (layers[k].kind in _ELEMENTWISE_KINDS and layers[k].inputs == (layers[k - 1].name,))
+    )
 
 
 def balanced_cuts(profile: ModelProfile, n_blocks: int) -> tuple[int, ...]:
     """The ``n_blocks - 1`` cut points that make the most ops-balanced blocks.
+
+    The cuts are chosen among :func:`preferred_cut_points` when there are enough of
+    them, otherwise among all cut points, and minimise the sum of squared block ops
+    (dynamic programming; ties go to the earlier cut).
 
     Parameters
     ----------
@@ -64,43 +88,47 @@ def balanced_cuts(profile: ModelProfile, n_blocks: int) -> tuple[int, ...]:
     Returns
     -------
     tuple of int
-        Cut points (layer boundaries), increasing; they minimise the sum of squared
-        block ops.
+        Cut points (layer boundaries), increasing.
 
     Examples
     --------
     >>> from splitbench.zoo import get_profile
     >>> alexnet = get_profile("alexnet")
-    >>> cuts = balanced_cuts(alexnet, 2)
-    >>> [alexnet.layers[k - 1].name for k in cuts]
-    ['relu2']
+    >>> [alexnet.layers[k - 1].name for k in balanced_cuts(alexnet, 3)]
+    ['relu2', 'relu4']
     """
-    n_segments = len(profile.cut_points) + 1
-    if not 1 <= n_blocks <= n_segments:
+    if not 1 <= n_blocks <= len(profile.cut_points) + 1:
         raise UsageError(
-            f"{profile.name} can be split into 1 to {n_segments} blocks, not {n_blocks}"
+            f"{profile.name} can be split into 1 to {len(profile.cut_points) + 1} blocks, "
+            f"not {n_blocks}"
         )
+    candidates = preferred_cut_points(profile)
+    if n_blocks > len(candidates) + 1:
+        candidates = profile.cut_points
+    bounds = (0, *candidates, len(profile.layers))
     prefix = [0]
-    for ops in _segment_ops(profile):
-        prefix.append(prefix[-1] + ops)
-    # cost[j][i]: best sum of squares of j blocks covering segments 0..i-1; back[j][i]: the
-    # segment where the last of those blocks starts.
+    for layer in profile.layers:
+        prefix.append(prefix[-1] + layer.ops)
+    ops_at = [prefix[k] for k in bounds]
+    n = len(bounds) - 1  # pieces between consecutive candidate bounds
+    # cost[j][i]: least sum of squares of j blocks covering bounds[0]..bounds[i];
+    # back[j][i]: the bound index where the last of those blocks starts.
     inf = float("inf")
-    cost: list[list[float]] = [[inf] * (n_segments + 1) for _ in range(n_blocks + 1)]
-    back = [[0] * (n_segments + 1) for _ in range(n_blocks + 1)]
+    cost = [[inf] * (n + 1) for _ in range(n_blocks + 1)]
+    back = [[0] * (n + 1) for _ in range(n_blocks + 1)]
     cost[0][0] = 0.0
     for j in range(1, n_blocks + 1):
-        for i in range(j, n_segments - (n_blocks - j) + 1):
+        for i in range(j, n - (n_blocks - j) + 1):
             for start in range(j - 1, i):
-                value = cost[j - 1][start] + float(prefix[i] - prefix[start]) ** 2
+                value = cost[j - 1][start] + float(ops_at[i] - ops_at[start]) ** 2
                 if value < cost[j][i]:
                     cost[j][i], back[j][i] = value, start
     starts: list[int] = []
-    end = n_segments
+    end = n
     for j in range(n_blocks, 1, -1):
         end = back[j][end]
         starts.append(end)
-    return tuple(profile.boundaries[s] for s in reversed(starts))
+    return tuple(bounds[s] for s in reversed(starts))
 
 
 def _covered(names: Sequence[str], prefix: str) -> list[int]:
@@ -162,7 +190,7 @@ def _check_cuts(profile: ModelProfile, cuts: Sequence[int]) -> tuple[int, ...]:
             f"{profile.name}: {bad} are not single-tensor cut points; choose among "
             f"profile.cut_points (1..{len(profile.layers) - 1}, e.g. {profile.cut_points[:5]})"
         )
-    if any(b <= a for a, b in zip(chosen, chosen[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(chosen)):
         raise UsageError(f"{profile.name}: cut points must be strictly increasing, got {chosen}")
     return chosen
 
@@ -223,7 +251,7 @@ def to_dnn(
     segment_of = {k: i for i, k in enumerate(profile.boundaries)}
     bounds = (0, *chosen, len(profile.layers))
     blocks = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in pairwise(bounds):
         layers = profile.layers[start:end]
         blocks.append(
             Block(

@@ -164,17 +164,22 @@ class LayerSpec(ABC):
     n_inputs: ClassVar[int | None] = 1
     """How many input tensors the layer takes (None: two or more)."""
 
-    @abstractmethod
     def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
+        """Output shape and costs for these input tensors.
 
-    def check_inputs(self, inputs: Sequence[Tensor]) -> None:
-        """Raise :class:`UsageError` when the number of inputs is wrong."""
+        Raises :class:`UsageError` when the number or the shapes of the inputs do not
+        suit the layer.
+        """
         if self.n_inputs is None:
             if len(inputs) < 2:
                 raise UsageError(f"{self.kind} needs two or more inputs, got {len(inputs)}")
         elif len(inputs) != self.n_inputs:
             raise UsageError(f"{self.kind} takes {self.n_inputs} input(s), got {len(inputs)}")
+        return self._evaluate(inputs)
+
+    @abstractmethod
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
+        """Output shape and costs; the number of inputs is already checked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +204,18 @@ class Conv2d(LayerSpec):
     bias: bool = True
 
     def __post_init__(self) -> None:
-        _check_positive(self.kind, out_channels=self.out_channels, kernel=self.kernel,
-                        stride=self.stride, dilation=self.dilation, groups=self.groups)
+        _check_positive(
+            self.kind,
+            out_channels=self.out_channels,
+            kernel=self.kernel,
+            stride=self.stride,
+            dilation=self.dilation,
+            groups=self.groups,
+        )
         if self.padding < 0:
             raise UsageError(f"conv padding must be >= 0, got {self.padding}")
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         if x.channels % self.groups or self.out_channels % self.groups:
             raise UsageError(
@@ -241,9 +250,7 @@ class Linear(LayerSpec):
     def __post_init__(self) -> None:
         _check_positive(self.kind, out_features=self.out_features)
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         if (x.height, x.width) != (1, 1):
             raise UsageError(f"linear layers take a flattened input, got shape {x.shape}")
@@ -277,25 +284,28 @@ class Pool2d(LayerSpec):
     ceil_mode: bool = False
 
     def __post_init__(self) -> None:
-        _check_positive(self.kind, kernel=self.kernel,
-                        stride=self.kernel if self.stride is None else self.stride)
+        _check_positive(
+            self.kind,
+            kernel=self.kernel,
+            stride=self.kernel if self.stride is None else self.stride,
+        )
         if not 0 <= 2 * self.padding <= self.kernel:
             raise UsageError(
                 f"pool padding must be between 0 and half the kernel ({self.kernel}), "
                 f"got {self.padding}"
             )
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         stride = self.kernel if self.stride is None else self.stride
         out = Tensor(
             x.channels,
-            window_output_size(x.height, self.kernel, stride, self.padding,
-                               ceil_mode=self.ceil_mode),
-            window_output_size(x.width, self.kernel, stride, self.padding,
-                               ceil_mode=self.ceil_mode),
+            window_output_size(
+                x.height, self.kernel, stride, self.padding, ceil_mode=self.ceil_mode
+            ),
+            window_output_size(
+                x.width, self.kernel, stride, self.padding, ceil_mode=self.ceil_mode
+            ),
         )
         return LayerCost(out, elementwise_ops=out.elements * self.kernel * self.kernel)
 
@@ -322,9 +332,7 @@ class AdaptiveAvgPool2d(LayerSpec):
     def __post_init__(self) -> None:
         _check_positive(self.kind, output_size=self.output_size)
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         n = self.output_size
         reads = _adaptive_window_total(x.height, n) * _adaptive_window_total(x.width, n)
@@ -344,9 +352,7 @@ class BatchNorm2d(LayerSpec):
 
     kind: ClassVar[str] = "batchnorm"
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         return LayerCost(x, elementwise_ops=2 * x.elements, params=2 * x.channels)
 
@@ -364,9 +370,7 @@ class ReLU(LayerSpec):
     kind: ClassVar[str] = "relu"
     max_value: float | None = None
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         (x,) = inputs
         per_element = 1 if self.max_value is None else 2
         return LayerCost(x, elementwise_ops=per_element * x.elements)
@@ -384,9 +388,7 @@ class Flatten(LayerSpec):
 
     kind: ClassVar[str] = "flatten"
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         return LayerCost(Tensor(inputs[0].elements))
 
 
@@ -403,9 +405,7 @@ class Concat(LayerSpec):
     kind: ClassVar[str] = "concat"
     n_inputs: ClassVar[int | None] = None
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         sizes = {(x.height, x.width) for x in inputs}
         if len(sizes) != 1:
             raise UsageError(f"concatenated tensors differ in height or width: {sorted(sizes)}")
@@ -426,9 +426,7 @@ class Add(LayerSpec):
     kind: ClassVar[str] = "add"
     n_inputs: ClassVar[int | None] = None
 
-    def apply(self, inputs: Sequence[Tensor]) -> LayerCost:
-        """Output shape and costs for these input tensors."""
-        self.check_inputs(inputs)
+    def _evaluate(self, inputs: Sequence[Tensor]) -> LayerCost:
         shapes = {x.shape for x in inputs}
         if len(shapes) != 1:
             raise UsageError(f"added tensors differ in shape: {sorted(shapes)}")
@@ -507,4 +505,3 @@ def make_layer(name: str, spec: LayerSpec, inputs: Sequence[tuple[str, Tensor]])
         elementwise_ops=cost.elementwise_ops,
         params=cost.params,
     )
-

@@ -143,8 +143,11 @@ def _bottleneck(b: ModelBuilder, name: str, width: int, stride: int, downsample:
         main = b.add("bn3", BatchNorm2d())
         shortcut = identity
         if downsample:
-            b.add("downsample.conv", Conv2d(4 * width, 1, stride=stride, bias=False),
-                  inputs=[identity])
+            b.add(
+                "downsample.conv",
+                Conv2d(4 * width, 1, stride=stride, bias=False),
+                inputs=[identity],
+            )
             shortcut = b.add("downsample.bn", BatchNorm2d())
         b.add("add", Add(), inputs=[main, shortcut])
         b.add("relu3", ReLU())
@@ -208,8 +211,15 @@ def mobilenet_v2() -> ModelProfile:
     b = ModelBuilder("mobilenet_v2", IMAGENET_INPUT)
     _conv_bn_relu6(b, "stem", Conv2d(32, 3, stride=2, padding=1, bias=False))
     # (expansion t, output channels c, repeats n, first stride s), the paper's Table 2
-    settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-                (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    settings = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
     for stage, (expand, out, repeats, stride) in enumerate(settings, start=1):
         for i in range(repeats):
             _inverted_residual(b, f"stage{stage}.{i}", out, stride if i == 0 else 1, expand)
@@ -239,8 +249,7 @@ def _inception(b: ModelBuilder, name: str, widths: tuple[int, int, int, int, int
         branch2 = _basic_conv(b, "3x3", Conv2d(ch3, 3, padding=1, bias=False))
         _basic_conv(b, "5x5_reduce", Conv2d(ch5_reduce, 1, bias=False), [x])
         branch3 = _basic_conv(b, "5x5", Conv2d(ch5, 3, padding=1, bias=False))
-        b.add("pool", Pool2d(PoolOp.MAX, kernel=3, stride=1, padding=1, ceil_mode=True),
-              inputs=[x])
+        b.add("pool", Pool2d(PoolOp.MAX, kernel=3, stride=1, padding=1, ceil_mode=True), inputs=[x])
         branch4 = _basic_conv(b, "pool_proj", Conv2d(pool_proj, 1, bias=False))
         b.add("concat", Concat(), inputs=[branch1, branch2, branch3, branch4])
 

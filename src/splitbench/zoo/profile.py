@@ -155,7 +155,7 @@ class ModelBuilder:
     (7840, (1,), (10, 1, 1))
     """
 
-    def __init__(self, name: str, input: Tensor) -> None:  # noqa: A002 - mirrors the field
+    def __init__(self, name: str, input: Tensor) -> None:
         self.name = name
         self.input = input
         self._layers: list[Layer] = []
