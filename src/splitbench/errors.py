@@ -47,7 +47,9 @@ class InstanceError(SplitbenchError, ValueError):
 
     def _text(self) -> str:
         parts = [p for p in (self.source, self.field) if p]
-        return ": ".join([*parts, self.message])
+        text = ": ".join([*parts, self.message])
+        # one line whatever the file holds: escape line breaks from keys and values
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
     def with_source(self, source: str) -> InstanceError:
         """A copy of this error naming the file ``source``."""

@@ -264,6 +264,12 @@ def _select(
     return latency + t, energy + e, latency + t, ex.accuracy
 
 
+def _weighted(share: float, value: float) -> float:
+    """``share * value``, with a zero share costing nothing even when the value is
+    infinite (a broken route no sample takes is a violation, not a NaN cost)."""
+    return 0.0 if share == 0 else share * value
+
+
 def _expected(
     instance: Instance,
     placement: Placement,
@@ -277,15 +283,15 @@ def _expected(
     for l, node_id in enumerate(placement.blocks, start=1):
         t, e = _compute(instance, node_id, dnn.block(l).ops)
         rt, re = routes[l - 1]
-        exp_t += q[l - 1] * (t + rt)
-        exp_e += q[l - 1] * (e + re)
+        exp_t += _weighted(q[l - 1], t + rt)
+        exp_e += _weighted(q[l - 1], e + re)
         full_t += t + rt
     destination = instance.request.destination
     for ex, share in zip(dnn.exits, pi, strict=True):
         node_id = placement.blocks[ex.after_block - 1]
         t, e = _compute(instance, node_id, ex.ops)
-        exp_t += q[ex.after_block - 1] * t
-        exp_e += q[ex.after_block - 1] * e
+        exp_t += _weighted(q[ex.after_block - 1], t)
+        exp_e += _weighted(q[ex.after_block - 1], e)
         full_t += t
         if ex is dnn.final_exit:
             rt, re = routes[-1]
@@ -304,8 +310,8 @@ def _expected(
                 rt = re = math.inf
             else:
                 rt, re, _ = route_cost(instance.network, back, ex.output_bytes)
-        exp_t += share * rt
-        exp_e += share * re
+        exp_t += _weighted(share, rt)
+        exp_e += _weighted(share, re)
     accuracies = [ex.accuracy for ex in dnn.exits]
     accuracy = (
         None

@@ -142,7 +142,10 @@ def _check_number(
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InstanceError(where, f"must be a number, got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value) + 0.0  # + 0.0 folds -0.0 into 0.0 (equal values, equal ids)
+    except OverflowError:
+        raise InstanceError(where, "must be finite, got a number too large for a float") from None
     if not math.isfinite(number):
         raise InstanceError(where, f"must be finite, got {value!r}")
     if positive and number <= 0:
@@ -279,8 +282,12 @@ def _parse_request(data: object) -> Request:
             )
         for key, nodes in allowed_raw.items():
             where = f"{f.at('allowed_nodes')}.{key}"
-            if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
-                raise InstanceError(where, "keys must be block indices 1, 2, ...")
+            if not (
+                isinstance(key, str) and key.isdigit() and key == str(int(key)) and int(key) >= 1
+            ):
+                raise InstanceError(
+                    where, "keys must be block indices 1, 2, ... (no sign, no leading zeros)"
+                )
             if (
                 not isinstance(nodes, list)
                 or not nodes
@@ -329,8 +336,9 @@ def instance_from_dict(data: object) -> Instance:
     return instance
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"{token} is not a valid number (use a finite value or null)")
+def _nonfinite_constant(token: str) -> float:
+    # NaN and Infinity are not JSON; read them so that the field check names the field
+    return float(token.replace("Infinity", "inf"))
 
 
 def parse_instance(text: str, source: str | None = None) -> Instance:
@@ -352,13 +360,15 @@ def parse_instance(text: str, source: str | None = None) -> Instance:
         if not text.strip():
             raise InstanceError("", "the file is empty, not an instance")
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_nonfinite_constant)
         except json.JSONDecodeError as err:
             raise InstanceError(
                 "", f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
             ) from None
         except ValueError as err:
             raise InstanceError("", f"invalid JSON: {err}") from None
+        except RecursionError:
+            raise InstanceError("", "invalid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise InstanceError("", f"must be a JSON object, got {_kind(data)}: not an instance")
         return instance_from_dict(data)
@@ -466,8 +476,21 @@ def canonical_json(instance: Instance) -> str:
     """Compact JSON with sorted keys and every default written: equal instances give
     equal text."""
     return json.dumps(
-        instance_to_dict(instance), sort_keys=True, separators=(",", ":"), allow_nan=False
+        _fold_negative_zero(instance_to_dict(instance)),
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
     )
+
+
+def _fold_negative_zero(value: Any) -> Any:
+    if isinstance(value, float):
+        return value + 0.0
+    if isinstance(value, dict):
+        return {k: _fold_negative_zero(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fold_negative_zero(v) for v in value]
+    return value
 
 
 def instance_id(instance: Instance) -> str:

@@ -154,15 +154,23 @@ def _check_request(instance: Instance) -> None:
                     f"block {ex.after_block} has none",
                 )
     if req.tier_order is not None:
+        if len(set(req.tier_order)) != len(req.tier_order):
+            raise InstanceError("request.tier_order", "lists a tier twice")
         for i, tier in enumerate(req.tier_order):
             if tier not in net.tiers:
                 raise InstanceError(
                     f"request.tier_order[{i}]",
                     f"no node has tier {tier!r} (tiers: {', '.join(sorted(net.tiers))})",
                 )
+    seen_blocks: set[int] = set()
     for block, nodes in req.allowed_nodes:
         where = f"request.allowed_nodes.{block}"
-        if block > dnn.n_blocks:
+        if block in seen_blocks:
+            raise InstanceError(where, f"block {block} is listed twice")
+        seen_blocks.add(block)
+        if not nodes:
+            raise InstanceError(where, "must be a non-empty list of node ids")
+        if not 1 <= block <= dnn.n_blocks:
             raise InstanceError(
                 where, f"block {block} does not exist (blocks are 1..{dnn.n_blocks})"
             )
