@@ -117,12 +117,48 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from splitbench.formulations import build_formulation
+    from splitbench.instance import load_instance
+    from splitbench.solvers.mps import write_mps
+
+    instance = load_instance(args.instance)
+    formulation = build_formulation(instance, args.formulation)
+    milp = formulation.milp.relax() if args.relax else formulation.milp
+    target = Path(args.output or f"{instance.name}-{args.formulation}.mps")
+    write_mps(milp, target)
+    print(
+        f"wrote {target} ({args.formulation}{' LP relaxation' if args.relax else ''}: "
+        f"{milp.n_vars} variables, {milp.n_rows} rows)"
+    )
+    return EXIT_OK
+
+
+def _list_solvers() -> None:
+    from splitbench.solvers import SOLVERS, available_solvers, get_solver
+
+    available = available_solvers()
+    for name in SOLVERS:
+        if name in available:
+            print(f"{name:16s} available")
+        else:
+            try:
+                get_solver(name)
+            except SplitbenchError as err:
+                print(f"{name:16s} not available: {str(err).split(';')[0]}")
+    for name in available:
+        if name not in SOLVERS:
+            print(f"{name:16s} available (through Pyomo)")
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from splitbench.harness.families import FAMILIES
     from splitbench.methods import METHODS
 
     what = args.what
-    if what == "methods":
+    if what == "solvers":
+        _list_solvers()
+    elif what == "methods":
         for spec in METHODS.values():
             params = ", ".join(f"{k}={p.default}" for k, p in spec.params.items())
             extra = " [solver]" if spec.uses_solver else ""
@@ -163,9 +199,22 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="FILE")
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("list", help="list methods or families")
-    p.add_argument("what", nargs="?", default="methods", choices=["methods", "families"])
+    p = sub.add_parser("list", help="list methods, solvers or families")
+    p.add_argument("what", nargs="?", default="methods", choices=["methods", "solvers", "families"])
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("export", help="write an instance's MILP as an MPS file")
+    p.add_argument("instance", help="instance file (JSON)")
+    p.add_argument("--formulation", required=True, help="assignment or routing")
+    p.add_argument("--relax", action="store_true", help="write the LP relaxation")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE.mps",
+        help="output file (default: NAME-FORMULATION.mps)",
+    )
+    p.set_defaults(func=_cmd_export)
     return parser
 
 

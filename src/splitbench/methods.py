@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbench.errors import PlacementError, UnknownNameError
+from splitbench.errors import PlacementError, UnknownNameError, UsageError
 from splitbench.evaluate import evaluate
 from splitbench.instance.io import instance_id
 from splitbench.instance.model import Instance
@@ -104,6 +104,9 @@ def _resolve(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
+DEFAULT_SOLVER = "highs"
+"""The backend of solver-based methods when none is named."""
+
 METHODS: dict[str, MethodSpec] = {}
 """Every registered method by name."""
 
@@ -155,6 +158,12 @@ def solve(
     params : mapping, optional
         Method parameters (strings are converted by the parameter's type).
 
+    Raises
+    ------
+    UnknownNameError, UsageError
+        For an unknown method, an unknown or unavailable solver, a solver given to a
+        method that uses none, or a bad parameter.
+
     Returns
     -------
     Solution
@@ -164,8 +173,14 @@ def solve(
         exception.
     """
     spec = get_method(method)
+    if solver is not None:
+        if not spec.uses_solver:
+            raise UsageError(f"--solver {solver}: method {spec.name!r} uses no MILP solver")
+        from splitbench.solvers import get_solver
+
+        get_solver(solver)  # an unknown or missing solver is bad input, not a result
     options = RunOptions(
-        solver=solver if spec.uses_solver else None,
+        solver=(solver or DEFAULT_SOLVER) if spec.uses_solver else None,
         time_limit_s=time_limit_s,
         params=parse_params(f"method {spec.name!r}", spec.params, params or {}),
     )
