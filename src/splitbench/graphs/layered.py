@@ -280,6 +280,7 @@ class _Arcs:
         "memory_node",
         "memory_bytes",
     )
+    FLOATS = frozenset({"cost", "time_s", "memory_bytes"})
 
     def __init__(self) -> None:
         self.chunks: dict[str, list[npt.NDArray[Any]]] = {f: [] for f in self.FIELDS}
@@ -288,16 +289,17 @@ class _Arcs:
         size = int(np.size(columns["tail"]))
         if size == 0:
             return
-        defaults = {"memory_node": -1, "memory_bytes": 0.0}
+        defaults: dict[str, Any] = {"memory_node": -1, "memory_bytes": 0.0}
         for name in self.FIELDS:
-            value = columns.get(name, defaults.get(name))
-            dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
-            self.chunks[name].append(
-                np.broadcast_to(np.asarray(value, dtype=dtype), (size,)).copy()
-            )
+            value: Any = columns.get(name, defaults.get(name))
+            dtype = np.float64 if name in self.FLOATS else np.int64
+            if np.ndim(value) == 0:
+                self.chunks[name].append(np.full(size, value, dtype=dtype))
+            else:
+                self.chunks[name].append(np.asarray(value, dtype=dtype))
 
     def array(self, name: str) -> npt.NDArray[Any]:
-        dtype = np.float64 if name in ("cost", "time_s", "memory_bytes") else np.int64
+        dtype = np.float64 if name in self.FLOATS else np.int64
         parts = self.chunks[name]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
@@ -372,75 +374,80 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
             dtype=np.int64,
         )
 
-    # transmission arcs of hand-overs 0..last-1 (layer 0 only in rank copy 0)
-    for k in range(min(last, n_layers)):
-        size = dnn.handover_bytes(k)
-        t = size * w["inv_bw"] + w["delay"]
-        c = (size * w["epb"] if energy else t) * q[k]
-        ranks = range(n_ranks) if k > 0 else range(1)
-        for r in ranks:
-            arcs.add(
-                tail=vid(w["src"], k, r),
-                head=vid(w["dst"], k, r),
-                cost=c,
-                time_s=t,
-                kind=ArcKind.TRANSMIT,
-                layer=k,
-                arc_from=w["src"],
-                arc_to=w["dst"],
-            )
+    # transmission arcs of hand-overs 0..last-1 (layer 0 only in rank copy 0), all
+    # layers and rank copies at once: rows are (layer, rank) copies, columns arcs of G
+    if last > 0 and w["src"].size:
+        copy_layer = np.concatenate([[0], np.repeat(np.arange(1, last), n_ranks)])
+        copy_rank = np.concatenate([[0], np.tile(np.arange(n_ranks), last - 1)])
+        sizes = np.array([dnn.handover_bytes(k) for k in range(last)])[copy_layer, None]
+        t = sizes * w["inv_bw"] + w["delay"]
+        weight = np.asarray(q[:last])[copy_layer, None]
+        c = (sizes * w["epb"] if energy else t) * weight
+        offset = ((copy_layer * n_ranks + copy_rank) * n_nodes)[:, None]
+        n_copies = copy_layer.size
+        arcs.add(
+            tail=(offset + w["src"]).ravel(),
+            head=(offset + w["dst"]).ravel(),
+            cost=c.ravel(),
+            time_s=t.ravel(),
+            kind=ArcKind.TRANSMIT,
+            layer=np.repeat(copy_layer, w["src"].size),
+            arc_from=np.tile(w["src"], n_copies),
+            arc_to=np.tile(w["dst"], n_copies),
+        )
 
-    final_block = {ex.after_block: ex for ex in exits}
-    early = {ex.after_block: (ex, share) for ex, share in zip(dnn.exits[:-1], pi, strict=False)}
-    for l in range(1, last + 1):
-        block = dnn.block(l)
-        cand = np.array([net.node_index[n] for n in instance.candidate_nodes(l)], dtype=np.int64)
-        if cand.size == 0:
-            continue
-        seconds = block.ops / w["speed"][cand]
-        time_arc = seconds.copy()
-        cost_arc = (seconds * w["power"][cand] if energy else seconds) * q[l - 1]
-        if expected and l in early:
-            ex, share = early[l]
-            branch = ex.ops / w["speed"][cand]
-            time_arc = time_arc + branch
-            cost_arc = cost_arc + q[l - 1] * (branch * w["power"][cand] if energy else branch)
-            back = _return_costs(instance, cand, ex.output_bytes)
-            cost_arc = cost_arc + share * back
-            keep = np.isfinite(cost_arc)
-            cand, time_arc, cost_arc = cand[keep], time_arc[keep], cost_arc[keep]
-        rho = rank_of[cand]
-        for r in range(n_ranks if l > 1 else 1):
-            ok = rho >= r
-            tails = vid(cand[ok], l - 1, r)
-            common = dict(
-                tail=tails,
-                kind=ArcKind.COMPUTE,
-                layer=l,
-                arc_from=cand[ok],
-                arc_to=cand[ok],
-                memory_node=cand[ok],
-                memory_bytes=block.memory_bytes,
+    # compute and compute-and-exit arcs of blocks 1..last, all blocks at once: one row
+    # per (block, candidate node), expanded over the rank copies it may come from
+    rows, cand = np.nonzero(_candidate_mask(instance, last, rank_of, w["speed"]))
+    layer = rows + 1
+    seconds = np.array([b.ops for b in dnn.blocks])[rows] / w["speed"][cand]
+    time_arc = seconds.copy()
+    cost_arc = (seconds * w["power"][cand] if energy else seconds) * np.asarray(q)[rows]
+    if expected:
+        for ex, share in zip(dnn.exits[:-1], pi, strict=False):
+            sel = np.flatnonzero(layer == ex.after_block)
+            branch = ex.ops / w["speed"][cand[sel]]
+            time_arc[sel] += branch
+            back = _return_costs(instance, cand[sel], ex.output_bytes)
+            folded = branch * w["power"][cand[sel]] if energy else branch
+            cost_arc[sel] += q[ex.after_block - 1] * folded + _weighted(share, back)
+        keep = np.isfinite(cost_arc)
+        rows, cand, layer = rows[keep], cand[keep], layer[keep]
+        time_arc, cost_arc = time_arc[keep], cost_arc[keep]
+    memory = np.array([b.memory_bytes for b in dnn.blocks])[rows]
+    exit_time = np.zeros(rows.size)
+    exit_cost = np.zeros(rows.size)
+    exit_head = np.full(rows.size, -1, dtype=np.int64)
+    for e, ex in enumerate(exits):
+        sel = np.flatnonzero(layer == ex.after_block)
+        branch = ex.ops / w["speed"][cand[sel]]
+        exit_time[sel] = branch
+        exit_cost[sel] = (branch * w["power"][cand[sel]] if energy else branch) * q[
+            ex.after_block - 1
+        ]
+        exit_head[sel] = sink if req.destination is None else base_result + e * n_nodes + cand[sel]
+    rho = rank_of[cand]
+    for r in range(n_ranks):
+        ok = (rho >= r) & ((rows > 0) | (r == 0))
+        tails = (rows * n_ranks + r) * n_nodes + cand
+        for kind, chosen in (
+            (ArcKind.COMPUTE, ok & (layer < last)),
+            (ArcKind.COMPUTE_EXIT, ok & (exit_head >= 0)),
+        ):
+            sel = np.flatnonzero(chosen)
+            exiting = kind is ArcKind.COMPUTE_EXIT
+            arcs.add(
+                tail=tails[sel],
+                head=exit_head[sel] if exiting else ((layer * n_ranks + rho) * n_nodes + cand)[sel],
+                cost=cost_arc[sel] + (exit_cost[sel] if exiting else 0.0),
+                time_s=time_arc[sel] + (exit_time[sel] if exiting else 0.0),
+                kind=kind,
+                layer=layer[sel],
+                arc_from=cand[sel],
+                arc_to=cand[sel],
+                memory_node=cand[sel],
+                memory_bytes=memory[sel],
             )
-            if l < last:
-                arcs.add(
-                    head=vid(cand[ok], l, rho[ok]), cost=cost_arc[ok], time_s=time_arc[ok], **common
-                )
-            if l in final_block:
-                ex = final_block[l]
-                branch = ex.ops / w["speed"][cand[ok]]
-                extra = branch * w["power"][cand[ok]] if energy else branch
-                if req.destination is None:
-                    head = np.full(int(ok.sum()), sink, dtype=np.int64)
-                else:
-                    head = base_result + exits.index(ex) * n_nodes + cand[ok]
-                common["kind"] = ArcKind.COMPUTE_EXIT
-                arcs.add(
-                    head=head,
-                    cost=cost_arc[ok] + extra * q[l - 1],
-                    time_s=time_arc[ok] + branch,
-                    **common,
-                )
     if req.destination is not None:
         dest = net.node_index[req.destination]
         for e, ex in enumerate(exits):
@@ -505,6 +512,29 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
         n_ranks=n_ranks,
         **{name: arcs.array(name) for name in _Arcs.FIELDS},
     )
+
+
+def _weighted(share: float, values: FloatArray) -> FloatArray:
+    """``share * values`` with a zero share costing nothing, even where a value is
+    infinite (as the evaluator prices a route no sample takes)."""
+    return np.zeros_like(values) if share == 0 else share * values
+
+
+def _candidate_mask(
+    instance: Instance, last: int, rank_of: IntArray, speed: FloatArray
+) -> npt.NDArray[np.bool_]:
+    """``mask[l - 1, n]``: block l may run on node n (as ``Instance.candidate_nodes``)."""
+    base = speed > 0
+    if instance.request.tier_order is not None:
+        base &= rank_of >= 0
+    mask = np.tile(base, (last, 1))
+    index = instance.network.node_index
+    for block, nodes in instance.request.allowed_nodes:
+        if block <= last:
+            allowed = np.zeros(base.size, dtype=bool)
+            allowed[[index[n] for n in nodes]] = True
+            mask[block - 1] &= allowed
+    return mask
 
 
 def _return_costs(instance: Instance, nodes: IntArray, n_bytes: float) -> FloatArray:

@@ -1,0 +1,288 @@
+"""Method ``label-setting``: exact Pareto labels over the layered graph.
+
+A *label* at a vertex v of the layered graph (:mod:`splitbench.graphs.layered`) is
+one partial path from the source: its cost (the objective so far), its time (the
+latency the deadline binds, so far) and, for every node whose memory could bind
+(:meth:`~splitbench.graphs.layered.LayeredGraph.memory_limits`), the memory its
+blocks use there. Label A *dominates* label B at the same vertex when A is no worse
+in every component: every completion of B is then also a completion of A, no
+cheaper, no slower and using no more memory, so B can be dropped. This is the
+classic multi-criteria label-setting algorithm (Martins 1984) for the resource
+constrained shortest path (energy with a deadline is one; it is weakly NP-hard,
+MODEL.md section 4), here in A* order:
+
+- h_c(v), h_t(v): the least cost and the least time from v to the sink (two
+  reverse Dijkstra runs); labels are settled in increasing f = cost + h_c(v),
+  which is consistent, so the first label settled at the sink is optimal, and a
+  label settled at v is dominated exactly when an earlier settled label at v is
+  no slower and uses no more memory (earlier labels are never costlier);
+- a label is never created when time + h_t(v) exceeds the deadline, when a memory
+  budget is exceeded, or when f reaches an incumbent's cost (the fastest path, if it
+  fits in memory);
+- without a deadline, time is not a criterion and the search is A* Dijkstra; when
+  the cheapest path (lexicographically fastest among the cheapest) meets every
+  limit, it is returned at once.
+
+Exact for both objectives and exit policies, with deadline, memory, tier order and
+allowed nodes. The number of labels can grow exponentially with the number of
+blocks in the worst case; above ``max_labels`` created labels the method declines
+(``skipped``) and reports the least f settled so far as ``info["lower_bound"]``;
+past the time limit it stops with ``time_limit``.
+
+Examples
+--------
+>>> from splitbench.instance import example_instance
+>>> from splitbench.methods import solve
+>>> sol = solve(example_instance(), "label-setting")
+>>> sol.status.value, sol.placement.blocks, round(sol.objective, 4)
+('optimal', ('md', 'md', 'md', 'cs', 'cs'), 0.0856)
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from splitbench.evaluate import FEASIBILITY_RTOL
+from splitbench.graphs._paths import PathSearch, deadline_met, memory_violations
+from splitbench.graphs.layered import build_layered_graph
+from splitbench.instance.model import Instance
+from splitbench.methods import RunOptions
+from splitbench.solution import MethodResult, Status
+
+__all__ = ["run_label_setting"]
+
+
+class _LabelLimitError(Exception):
+    """The search created more labels than allowed, or ran out of time."""
+
+    def __init__(self, lower_bound: float, timed_out: bool) -> None:
+        super().__init__(lower_bound)
+        self.lower_bound = lower_bound
+        self.timed_out = timed_out
+
+
+def _search(
+    search: PathSearch,
+    h_cost: list[float],
+    h_time: list[float],
+    incumbent: float,
+    max_labels: int,
+    stop_at: float,
+    info: dict[str, Any],
+) -> list[int] | None:
+    """A* label setting; the arcs of the optimal path (None: nothing beats
+    ``incumbent``, or no feasible path when it is infinite)."""
+    graph = search.graph
+    deadline = graph.instance.request.deadline_s
+    limit = math.inf if deadline is None else deadline * (1 + FEASIBILITY_RTOL)
+    limits = graph.memory_limits()
+    slot_of = np.full(graph.n_arcs, -1, dtype=np.int64)
+    for slot, (_, _, arcs) in enumerate(limits):
+        slot_of[arcs] = slot
+    capacity = [cap * (1 + FEASIBILITY_RTOL) for _, cap, _ in limits]
+    order = search.order
+    start = search.indptr.tolist()
+    heads = graph.head[order].tolist()
+    costs = graph.cost[order].tolist()
+    times = (graph.time_s[order] if deadline is not None else np.zeros(order.size)).tolist()
+    slots = slot_of[order].tolist()
+    needs = graph.memory_bytes[order].tolist()
+    arc_ids = order.tolist()
+    sink = graph.sink
+
+    lab_cost = [0.0]
+    lab_time = [0.0]
+    lab_vertex = [graph.source]
+    lab_arc = [-1]
+    lab_parent = [-1]
+    lab_mem: list[tuple[float, ...]] = [(0.0,) * len(limits)]
+    settled_time = [math.inf] * graph.n_vertices
+    settled: list[list[tuple[float, tuple[float, ...]]]] = [[] for _ in range(graph.n_vertices)]
+    use_memory = bool(limits)
+
+    def dominated(v: int, t: float, mem: tuple[float, ...]) -> bool:
+        if not use_memory:
+            return t >= settled_time[v]
+        return any(
+            pt <= t and all(a <= b for a, b in zip(pm, mem, strict=True)) for pt, pm in settled[v]
+        )
+
+    heap: list[tuple[float, float, int]] = [(h_cost[graph.source], 0.0, 0)]
+    n_settled = 0
+    found = -1
+    f = 0.0
+    while heap:
+        f, t, lab = heapq.heappop(heap)
+        v = lab_vertex[lab]
+        mem = lab_mem[lab]
+        if dominated(v, t, mem):
+            continue
+        n_settled += 1
+        if use_memory:
+            settled[v].append((t, mem))
+        settled_time[v] = min(settled_time[v], t)
+        if v == sink:
+            found = lab
+            break
+        c = lab_cost[lab]
+        for i in range(start[v], start[v + 1]):
+            w = heads[i]
+            nt = t + times[i]
+            if nt + h_time[w] > limit:
+                continue
+            nc = c + costs[i]
+            nf = nc + h_cost[w]
+            if nf >= incumbent:
+                continue
+            new_mem = mem
+            slot = slots[i]
+            if slot >= 0:
+                listed = list(mem)
+                listed[slot] += needs[i]
+                if listed[slot] > capacity[slot]:
+                    continue
+                new_mem = tuple(listed)
+            if dominated(w, nt, new_mem):
+                continue
+            lab_cost.append(nc)
+            lab_time.append(nt)
+            lab_vertex.append(w)
+            lab_arc.append(arc_ids[i])
+            lab_parent.append(lab)
+            lab_mem.append(new_mem)
+            heapq.heappush(heap, (nf, nt, len(lab_cost) - 1))
+            if len(lab_cost) > max_labels or (
+                len(lab_cost) % 4096 == 0 and time.perf_counter() > stop_at
+            ):
+                info.update(labels=len(lab_cost), labels_settled=n_settled)
+                raise _LabelLimitError(f, len(lab_cost) <= max_labels)
+    info.update(labels=len(lab_cost), labels_settled=n_settled, memory_resources=len(limits))
+    if found < 0:
+        return None
+    path_arcs: list[int] = []
+    while lab_parent[found] >= 0:
+        path_arcs.append(lab_arc[found])
+        found = lab_parent[found]
+    return path_arcs[::-1]
+
+
+def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
+    """Find a proven optimum by Pareto label setting (method ``label-setting``).
+
+    Parameters
+    ----------
+    instance : Instance
+        The instance.
+    options : RunOptions
+        ``params["max_labels"]``: decline above this many created labels;
+        ``time_limit_s``: stop with ``time_limit`` (keeping the fastest path as the
+        incumbent when it fits, and the least f settled as the bound).
+
+    Returns
+    -------
+    MethodResult
+        ``optimal`` (with ``bound`` equal to its objective), ``infeasible`` when no
+        placement meets the limits, or ``skipped`` above ``max_labels``. ``info``
+        counts the labels created and settled.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> res = run_label_setting(example_instance(), RunOptions(params={"max_labels": 100}))
+    >>> res.status.value, res.info["labels"] <= 100
+    ('optimal', True)
+    """
+    max_labels = int(options.params.get("max_labels", 2_000_000))
+    start = time.perf_counter()
+    graph = build_layered_graph(instance)
+    search = PathSearch(graph)
+    built = time.perf_counter()
+    info: dict[str, Any] = {"n_vertices": graph.n_vertices, "n_arcs": graph.n_arcs, "labels": 0}
+
+    def result(status: Status, **fields: Any) -> MethodResult:
+        return MethodResult(
+            status=status,
+            build_time_s=built - start,
+            solve_time_s=time.perf_counter() - built,
+            info=info,
+            **fields,
+        )
+
+    if graph.infeasible_reason is not None:
+        return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
+    h_cost, _ = search.distances(graph.cost, reverse=True)
+    h_time, _ = search.distances(graph.time_s, reverse=True)
+    if not np.isfinite(h_cost[graph.source]):
+        return result(
+            Status.INFEASIBLE, bound=math.inf, reason="the layered graph has no source-to-sink path"
+        )
+    if not deadline_met(graph, float(h_time[graph.source])):
+        return result(
+            Status.INFEASIBLE,
+            bound=math.inf,
+            reason=f"even the fastest placement takes {h_time[graph.source]:.6g} s, "
+            f"beyond the deadline {instance.request.deadline_s:g} s",
+        )
+    cheapest = search.lexicographic_path(graph.cost, graph.time_s)
+    if (
+        cheapest is not None
+        and deadline_met(graph, cheapest.time_s)
+        and not (memory_violations(graph, cheapest.arcs))
+    ):
+        info["fast_path"] = True
+        return result(
+            Status.OPTIMAL,
+            placement=graph.placement_from_arcs(cheapest.arcs),
+            claimed_objective=cheapest.cost,
+            bound=cheapest.cost,
+        )
+    incumbent = math.inf
+    fastest = search.lexicographic_path(graph.time_s, graph.cost)
+    if (
+        fastest is not None
+        and deadline_met(graph, fastest.time_s)
+        and not (memory_violations(graph, fastest.arcs))
+    ):
+        incumbent = fastest.cost
+    try:
+        limit = options.time_limit_s
+        stop_at = math.inf if limit is None else start + limit
+        arcs = _search(
+            search, h_cost.tolist(), h_time.tolist(), incumbent, max_labels, stop_at, info
+        )
+    except _LabelLimitError as stop:
+        info["lower_bound"] = stop.lower_bound
+        if stop.timed_out:
+            kept = fastest if fastest is not None and math.isfinite(incumbent) else None
+            return result(
+                Status.TIME_LIMIT,
+                placement=None if kept is None else graph.placement_from_arcs(kept.arcs),
+                claimed_objective=None if kept is None else kept.cost,
+                bound=stop.lower_bound,
+                reason="time limit reached during the label search",
+            )
+        return result(
+            Status.SKIPPED,
+            reason=f"more than {max_labels} labels (raise "
+            "max_labels, or use fin or larac for a feasible answer)",
+        )
+    if arcs is None and fastest is not None and math.isfinite(incumbent):
+        arcs = fastest.arcs.tolist()
+    if arcs is None:
+        return result(
+            Status.INFEASIBLE,
+            bound=math.inf,
+            reason="no placement meets the deadline and the memory limits",
+        )
+    path = search.make_path(np.asarray(arcs, dtype=np.int64))
+    return result(
+        Status.OPTIMAL,
+        placement=graph.placement_from_arcs(path.arcs),
+        claimed_objective=path.cost,
+        bound=path.cost,
+    )

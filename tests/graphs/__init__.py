@@ -1,0 +1,1 @@
+"""Tests of splitbench.graphs: layered shortest path, FIN, LARAC, label setting, baselines."""
