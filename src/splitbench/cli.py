@@ -135,20 +135,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _list_solvers() -> None:
-    from splitbench.solvers import SOLVERS, available_solvers, get_solver
+    from splitbench.solvers import describe_solvers
 
-    available = available_solvers()
-    for name in SOLVERS:
-        if name in available:
-            print(f"{name:16s} available")
-        else:
-            try:
-                get_solver(name)
-            except SplitbenchError as err:
-                print(f"{name:16s} not available: {str(err).split(';')[0]}")
-    for name in available:
-        if name not in SOLVERS:
-            print(f"{name:16s} available (through Pyomo)")
+    for name, available, detail in describe_solvers():
+        state = f"available {detail}".rstrip() if available else f"not available: {detail}"
+        print(f"{name:20s} {state}")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

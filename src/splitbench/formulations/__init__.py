@@ -1,0 +1,75 @@
+"""Exact MILP formulations of split-and-placement, built once, solver-neutral.
+
+Each formulation turns an :class:`~splitbench.instance.Instance` into a
+:class:`Formulation`: a sparse :class:`MILP` with named blocks of variables and
+rows, a decoder back to a :class:`~splitbench.evaluate.Placement`, and whether the
+model is exact. Backends in :mod:`splitbench.solvers` translate the same arrays.
+
+- ``assignment`` (:func:`build_assignment`): block-to-node binaries, McCormick
+  pair variables, fixed routes (MODEL.md section 3).
+- ``routing`` (:func:`build_routing`): binary arc flows on the layered graph of
+  Jung & Lee (MODEL.md sections 3 and 4).
+
+Examples
+--------
+>>> from splitbench.instance import example_instance
+>>> sorted(FORMULATIONS)
+['assignment', 'routing']
+>>> build_formulation(example_instance(), "routing").milp.n_vars
+64
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from splitbench.errors import UnknownNameError
+from splitbench.formulations.assignment import assignment_is_exact, build_assignment
+from splitbench.formulations.milp import MILP, Formulation, LazyLabels, MILPBuilder, NamedBlock
+from splitbench.formulations.routing import build_routing, routing_from_graph
+from splitbench.instance.model import Instance
+
+__all__ = [
+    "FORMULATIONS",
+    "MILP",
+    "Formulation",
+    "LazyLabels",
+    "MILPBuilder",
+    "NamedBlock",
+    "assignment_is_exact",
+    "build_assignment",
+    "build_formulation",
+    "build_routing",
+    "routing_from_graph",
+]
+
+FORMULATIONS: dict[str, Callable[[Instance], Formulation]] = {
+    "assignment": build_assignment,
+    "routing": build_routing,
+}
+"""Every formulation builder by name."""
+
+
+def build_formulation(instance: Instance, name: str) -> Formulation:
+    """Build formulation ``name`` of ``instance``.
+
+    Raises
+    ------
+    UnknownNameError
+        When ``name`` is not in :data:`FORMULATIONS` (the message lists them).
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> build_formulation(example_instance(), "flow")
+    Traceback (most recent call last):
+    ...
+    splitbench.errors.UnknownNameError: unknown formulation 'flow'; known: assignment, routing
+    """
+    try:
+        builder = FORMULATIONS[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown formulation {name!r}; known: {', '.join(sorted(FORMULATIONS))}"
+        ) from None
+    return builder(instance)
