@@ -14,8 +14,10 @@ the evaluator's relative tolerance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +26,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from splitbench.evaluate import FEASIBILITY_RTOL
 from splitbench.graphs.layered import LayeredGraph
+from splitbench.solution import MethodResult, Status
 
-__all__ = ["Path", "PathSearch", "deadline_met", "memory_violations"]
+__all__ = ["Path", "PathSearch", "PhaseClock", "deadline_met", "memory_violations"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -134,6 +137,40 @@ class PathSearch:
             slack = ahead[g.tail] + primary + behind[g.head]
         tight = slack <= best + TIGHT_RTOL * abs(best)
         return self.shortest_path(np.where(tight, secondary, np.inf))
+
+
+@dataclass
+class PhaseClock:
+    """The build and search phases of a graph method, timed apart.
+
+    Call :meth:`mark_built` when the graph is built and, optionally,
+    :meth:`mark_solved` when the timed search ends (work after it, such as a
+    bound's extra pass, is then left out of ``solve_time_s``).
+    """
+
+    start: float = field(default_factory=time.perf_counter)
+    built: float | None = None
+    solved: float | None = None
+
+    def mark_built(self) -> None:
+        """The build phase ends now."""
+        self.built = time.perf_counter()
+
+    def mark_solved(self) -> None:
+        """The search phase ends now."""
+        self.solved = time.perf_counter()
+
+    def result(self, status: Status, info: dict[str, Any], **fields: Any) -> MethodResult:
+        """A :class:`MethodResult` carrying the two phase times and ``info``."""
+        built = self.built if self.built is not None else time.perf_counter()
+        end = self.solved if self.solved is not None else time.perf_counter()
+        return MethodResult(
+            status=status,
+            build_time_s=built - self.start,
+            solve_time_s=end - built,
+            info=info,
+            **fields,
+        )
 
 
 def _indptr(ends: IntArray, n: int) -> IntArray:

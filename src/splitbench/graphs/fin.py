@@ -74,13 +74,14 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from splitbench.evaluate import FEASIBILITY_RTOL
 from splitbench.graphs._leveled import LeveledGraph
-from splitbench.graphs._paths import PathSearch, memory_violations
+from splitbench.graphs._paths import PathSearch, PhaseClock, memory_violations
 from splitbench.graphs.layered import ArcKind, LayeredGraph, build_layered_graph
 from splitbench.instance.model import Instance
 from splitbench.methods import RunOptions
@@ -171,26 +172,20 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
     thinning = max(0, int(options.params.get("lambda", -1)))
     if gamma < 1:
         return MethodResult(status=Status.SKIPPED, reason=f"gamma must be >= 1, got {gamma}")
-    start = time.perf_counter()
+    clock = PhaseClock()
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
     keep = _fits(graph)
     deadline = instance.request.deadline_s
     upper = _leveled(graph, search, keep, gamma, up=True) if deadline is not None else None
-    built = time.perf_counter()
+    clock.mark_built()
     info: dict[str, Any] = {
         "n_vertices": graph.n_vertices,
         "n_arcs": graph.n_arcs,
         "gamma": gamma,
         "lambda": thinning,
     }
-    solved: list[float] = []  # end of the FIN pass, before the bound's pass
-
-    def result(status: Status, **fields: Any) -> MethodResult:
-        end = solved[0] if solved else time.perf_counter()
-        return MethodResult(
-            status=status, build_time_s=built - start, solve_time_s=end - built, info=info, **fields
-        )
+    result = partial(clock.result, info=info)
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
@@ -243,10 +238,10 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
             arcs = candidate
             info["fin_level"] = int(level)
             break
-    solved.append(time.perf_counter())
+    clock.mark_solved()  # the bound's pass below is timed apart
     lower_best, _ = _leveled(graph, search, keep, gamma, up=False).run(0)
     bound = float(lower_best[graph.sink].min())
-    info["bound_time_s"] = time.perf_counter() - solved[0]
+    info["bound_time_s"] = time.perf_counter() - (clock.solved or clock.start)
     if not math.isfinite(bound):
         return result(
             Status.INFEASIBLE,

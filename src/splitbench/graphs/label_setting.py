@@ -43,12 +43,13 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from splitbench.evaluate import FEASIBILITY_RTOL
-from splitbench.graphs._paths import PathSearch, deadline_met, memory_violations
+from splitbench.graphs._paths import PathSearch, PhaseClock, deadline_met, memory_violations
 from splitbench.graphs.layered import build_layered_graph
 from splitbench.instance.model import Instance
 from splitbench.methods import RunOptions
@@ -198,20 +199,13 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
     ('optimal', True)
     """
     max_labels = int(options.params.get("max_labels", 2_000_000))
-    start = time.perf_counter()
+    clock = PhaseClock()
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
-    built = time.perf_counter()
+    clock.mark_built()
     info: dict[str, Any] = {"n_vertices": graph.n_vertices, "n_arcs": graph.n_arcs, "labels": 0}
 
-    def result(status: Status, **fields: Any) -> MethodResult:
-        return MethodResult(
-            status=status,
-            build_time_s=built - start,
-            solve_time_s=time.perf_counter() - built,
-            info=info,
-            **fields,
-        )
+    result = partial(clock.result, info=info)
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
@@ -251,7 +245,7 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
         incumbent = fastest.cost
     try:
         limit = options.time_limit_s
-        stop_at = math.inf if limit is None else start + limit
+        stop_at = math.inf if limit is None else clock.start + limit
         arcs = _search(
             search, h_cost.tolist(), h_time.tolist(), incumbent, max_labels, stop_at, info
         )

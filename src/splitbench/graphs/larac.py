@@ -39,10 +39,10 @@ Examples
 from __future__ import annotations
 
 import math
-import time
+from functools import partial
 from typing import Any
 
-from splitbench.graphs._paths import Path, PathSearch, deadline_met, memory_violations
+from splitbench.graphs._paths import Path, PathSearch, PhaseClock, deadline_met, memory_violations
 from splitbench.graphs.layered import build_layered_graph
 from splitbench.instance.model import Instance
 from splitbench.methods import RunOptions
@@ -81,10 +81,10 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
     ('feasible', 3, True)
     """
     max_iterations = int(options.params.get("max_iterations", 100))
-    start = time.perf_counter()
+    clock = PhaseClock()
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
-    built = time.perf_counter()
+    clock.mark_built()
     deadline = instance.request.deadline_s
     info: dict[str, Any] = {
         "n_vertices": graph.n_vertices,
@@ -93,14 +93,7 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
         "multiplier": 0.0,
     }
 
-    def result(status: Status, **fields: Any) -> MethodResult:
-        return MethodResult(
-            status=status,
-            build_time_s=built - start,
-            solve_time_s=time.perf_counter() - built,
-            info=info,
-            **fields,
-        )
+    result = partial(clock.result, info=info)
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
