@@ -46,23 +46,26 @@ Examples
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from splitbench.evaluate import Placement
+from splitbench.graphs._layered_arrays import (
+    Arcs,
+    FloatArray,
+    IntArray,
+    candidate_mask,
+    network_weights,
+    return_costs,
+    weighted,
+)
 from splitbench.instance.model import ExitPolicy, Instance, Objective
-from splitbench.routes import cheapest_route, route_cost
 
 __all__ = ["ArcKind", "LayeredGraph", "build_layered_graph"]
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 class ArcKind(IntEnum):
@@ -265,60 +268,6 @@ class LayeredGraph:
         return graph
 
 
-class _Arcs:
-    """Accumulates arc arrays chunk by chunk."""
-
-    FIELDS = (
-        "tail",
-        "head",
-        "cost",
-        "time_s",
-        "kind",
-        "layer",
-        "arc_from",
-        "arc_to",
-        "memory_node",
-        "memory_bytes",
-    )
-    FLOATS = frozenset({"cost", "time_s", "memory_bytes"})
-
-    def __init__(self) -> None:
-        self.chunks: dict[str, list[npt.NDArray[Any]]] = {f: [] for f in self.FIELDS}
-
-    def add(self, **columns: Any) -> None:
-        size = int(np.size(columns["tail"]))
-        if size == 0:
-            return
-        defaults: dict[str, Any] = {"memory_node": -1, "memory_bytes": 0.0}
-        for name in self.FIELDS:
-            value: Any = columns.get(name, defaults.get(name))
-            dtype = np.float64 if name in self.FLOATS else np.int64
-            if np.ndim(value) == 0:
-                self.chunks[name].append(np.full(size, value, dtype=dtype))
-            else:
-                self.chunks[name].append(np.asarray(value, dtype=dtype))
-
-    def array(self, name: str) -> npt.NDArray[Any]:
-        dtype = np.float64 if name in self.FLOATS else np.int64
-        parts = self.chunks[name]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def _weights(instance: Instance) -> dict[str, Any]:
-    net = instance.network
-    arcs = net.arcs
-    index = net.node_index
-    return {
-        "src": np.array([index[a.source] for a in arcs], dtype=np.int64),
-        "dst": np.array([index[a.target] for a in arcs], dtype=np.int64),
-        "inv_bw": np.array([8.0 / a.bandwidth_bps for a in arcs]),
-        "delay": np.array([a.delay_s for a in arcs]),
-        "epb": np.array([8.0 * a.energy_per_bit_j for a in arcs]),
-        "speed": np.array([n.ops_per_s for n in net.nodes]),
-        "power": np.array([n.power_w for n in net.nodes]),
-    }
-
-
 def build_layered_graph(instance: Instance) -> LayeredGraph:
     """Build the layered graph of ``instance`` (see the module docstring).
 
@@ -333,7 +282,7 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
     net = instance.network
     dnn = instance.dnn
     req = instance.request
-    w = _weights(instance)
+    w = network_weights(instance)
     n_nodes = len(net.nodes)
     tier_order = req.tier_order
     n_ranks = len(tier_order) if tier_order is not None else 1
@@ -362,7 +311,7 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
     base_result = n_layers * n_ranks * n_nodes
     sink = base_result + len(exits) * n_nodes if req.destination is not None else base_result
     n_vertices = sink + 1
-    arcs = _Arcs()
+    arcs = Arcs()
 
     def vid(nodes: Any, layer: int, rank: Any) -> Any:
         return (layer * n_ranks + np.asarray(rank)) * n_nodes + np.asarray(nodes)
@@ -398,7 +347,7 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
 
     # compute and compute-and-exit arcs of blocks 1..last, all blocks at once: one row
     # per (block, candidate node), expanded over the rank copies it may come from
-    rows, cand = np.nonzero(_candidate_mask(instance, last, rank_of, w["speed"]))
+    rows, cand = np.nonzero(candidate_mask(instance, last, rank_of, w["speed"]))
     layer = rows + 1
     seconds = np.array([b.ops for b in dnn.blocks])[rows] / w["speed"][cand]
     time_arc = seconds.copy()
@@ -408,9 +357,9 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
             sel = np.flatnonzero(layer == ex.after_block)
             branch = ex.ops / w["speed"][cand[sel]]
             time_arc[sel] += branch
-            back = _return_costs(instance, cand[sel], ex.output_bytes)
+            back = return_costs(instance, cand[sel], ex.output_bytes)
             folded = branch * w["power"][cand[sel]] if energy else branch
-            cost_arc[sel] += q[ex.after_block - 1] * folded + _weighted(share, back)
+            cost_arc[sel] += q[ex.after_block - 1] * folded + weighted(share, back)
         keep = np.isfinite(cost_arc)
         rows, cand, layer = rows[keep], cand[keep], layer[keep]
         time_arc, cost_arc = time_arc[keep], cost_arc[keep]
@@ -510,50 +459,5 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
         vertex_rank=vertex_rank,
         n_layers=n_layers,
         n_ranks=n_ranks,
-        **{name: arcs.array(name) for name in _Arcs.FIELDS},
+        **{name: arcs.array(name) for name in Arcs.FIELDS},
     )
-
-
-def _weighted(share: float, values: FloatArray) -> FloatArray:
-    """``share * values`` with a zero share costing nothing, even where a value is
-    infinite (as the evaluator prices a route no sample takes)."""
-    return np.zeros_like(values) if share == 0 else share * values
-
-
-def _candidate_mask(
-    instance: Instance, last: int, rank_of: IntArray, speed: FloatArray
-) -> npt.NDArray[np.bool_]:
-    """``mask[l - 1, n]``: block l may run on node n (as ``Instance.candidate_nodes``)."""
-    base = speed > 0
-    if instance.request.tier_order is not None:
-        base &= rank_of >= 0
-    mask = np.tile(base, (last, 1))
-    index = instance.network.node_index
-    for block, nodes in instance.request.allowed_nodes:
-        if block <= last:
-            allowed = np.zeros(base.size, dtype=bool)
-            allowed[[index[n] for n in nodes]] = True
-            mask[block - 1] &= allowed
-    return mask
-
-
-def _return_costs(instance: Instance, nodes: IntArray, n_bytes: float) -> FloatArray:
-    """Cost of the cheapest route from each node to the destination (0 without one,
-    inf when unreachable), as the evaluator prices an early exit's return."""
-    destination = instance.request.destination
-    if destination is None:
-        return np.zeros(nodes.shape[0])
-    net = instance.network
-    out = np.empty(nodes.shape[0])
-    for i, n in enumerate(nodes):
-        route = cheapest_route(
-            net, net.nodes[int(n)].id, destination, n_bytes, instance.request.objective
-        )
-        if route is None:
-            out[i] = math.inf
-        else:
-            cost = route_cost(net, route, n_bytes)
-            out[i] = (
-                cost.energy_j if instance.request.objective is Objective.ENERGY else (cost.time_s)
-            )
-    return out
