@@ -43,7 +43,7 @@ from splitbench.solvers.base import SolverResult, SolverSettings, module_availab
 if TYPE_CHECKING:
     from splitbench.formulations.milp import MILP
 
-__all__ = ["HighsAdapter", "highs_from_milp", "read_highs_result"]
+__all__ = ["HighsAdapter", "configured_highs", "highs_from_milp", "read_highs_result"]
 
 _K_ROWWISE = 2
 _K_MINIMIZE = 1
@@ -56,6 +56,29 @@ _NO_SOLUTION_STOPS = (
     "kObjectiveTarget",
     "kMemoryLimit",
 )
+
+
+def configured_highs(settings: SolverSettings | None = None) -> Any:
+    """A silent ``highspy.Highs`` with the options of ``settings`` set (threads before
+    any solve, time limit, relative gap); with no settings, only silenced.
+
+    Examples
+    --------
+    >>> configured_highs(SolverSettings(time_limit_s=2.0)).getOptionValue("time_limit")[1]
+    2.0
+    """
+    import highspy
+
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    if settings is None:
+        return h
+    h.setOptionValue("threads", int(settings.threads))
+    if settings.time_limit_s is not None:
+        h.setOptionValue("time_limit", float(settings.time_limit_s))
+    if settings.mip_rel_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    return h
 
 
 def highs_from_milp(milp: MILP, settings: SolverSettings, *, with_constant: bool = False) -> Any:
@@ -72,15 +95,7 @@ def highs_from_milp(milp: MILP, settings: SolverSettings, *, with_constant: bool
     >>> h.getNumCol(), h.getNumRow(), h.getOptionValue("threads")[1]
     (64, 41, 1)
     """
-    import highspy
-
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(settings.threads))
-    if settings.time_limit_s is not None:
-        h.setOptionValue("time_limit", float(settings.time_limit_s))
-    if settings.mip_rel_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    h = configured_highs(settings)
     a = milp.A
     status = h.passModel(
         milp.n_vars,

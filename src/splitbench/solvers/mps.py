@@ -145,9 +145,10 @@ def read_mps(path: str | os.PathLike[str]) -> MILP:
     """
     import highspy
 
+    from splitbench.solvers.highs import configured_highs
+
     get_solver("highs")
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = configured_highs()
     if not os.path.isfile(path) or h.readModel(str(path)).name == "kError":
         raise UsageError(f"{path}: not a readable MPS file")
     lp = h.getLp()
@@ -320,16 +321,10 @@ def solve_mps(
 def _highs_solve_file(path: str | os.PathLike[str], settings: SolverSettings) -> SolverResult:
     import highspy
 
-    from splitbench.solvers.highs import HighsAdapter, read_highs_result
+    from splitbench.solvers.highs import HighsAdapter, configured_highs, read_highs_result
 
     start = time.perf_counter()
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(settings.threads))
-    if settings.time_limit_s is not None:
-        h.setOptionValue("time_limit", float(settings.time_limit_s))
-    if settings.mip_rel_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    h = configured_highs(settings)
     if h.readModel(str(path)).name == "kError":
         raise UsageError(f"{path}: not a readable MPS file")
     lp = h.getLp()
