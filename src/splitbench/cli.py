@@ -7,11 +7,15 @@ Exit status: 0 done (an infeasible instance is a result), 2 bad input or usage
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import io
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from splitbench import __version__
 from splitbench.errors import SplitbenchError, UsageError
@@ -28,6 +32,65 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+_OUT: TextIO = sys.stdout
+"""Where the command's own output goes; everything else that reaches stdout does not."""
+
+
+def _emit(text: str) -> None:
+    """Write the command's own output (the only thing that may reach stdout)."""
+    _OUT.write(text if text.endswith("\n") else text + "\n")
+
+
+def _flush_c_streams() -> None:
+    with contextlib.suppress(Exception):  # no C library to flush: nothing buffered there
+        ctypes.CDLL(None).fflush(None)
+
+
+@contextlib.contextmanager
+def _guarded_stdout() -> Iterator[TextIO]:
+    """Send whatever libraries print to stderr, keeping stdout for our own output.
+
+    Solver libraries write to file descriptor 1 from C (highspy 1.16 prints a banner
+    when a ``Highs`` object is made, before any option can silence it), and Python
+    packages print to ``sys.stdout``. Both are redirected to stderr for the whole
+    command; the command writes its results to a duplicate of the original stdout,
+    so ``--json`` output stays one clean JSON document whatever a library prints.
+    """
+    try:
+        real_fd = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        real_fd = -1
+    if real_fd != 1:  # stdout is already not the process's fd 1 (a test capture): keep it
+        saved_python = sys.stdout
+        sys.stdout = sys.stderr
+        try:
+            yield saved_python
+        finally:
+            sys.stdout = saved_python
+        return
+    sys.stdout.flush()
+    saved_fd = os.dup(1)
+    out = open(saved_fd, "w", encoding="utf-8", closefd=True)  # noqa: SIM115
+    saved_python = sys.stdout
+    os.dup2(2, 1)
+    # a stream of its own on fd 1 (now stderr), not the sys.stderr object itself:
+    # output-capturing libraries (Pyomo's tee) deadlock when both names are one object
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    try:
+        yield out
+    finally:
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        sys.stdout = saved_python
+        _flush_c_streams()
+        with contextlib.suppress(BrokenPipeError):
+            out.flush()
+        with contextlib.suppress(OSError):
+            os.dup2(out.fileno(), 1)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            out.close()
 
 
 def _key_values(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -57,7 +120,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         params=_key_values(args.param),
     )
     if args.json:
-        print(json.dumps(solution.to_dict(), indent=2, allow_nan=False, default=str))
+        _emit(json.dumps(solution.to_dict(), indent=2, allow_nan=False, default=str))
         return EXIT_OK
     ev = solution.evaluation
     lines = [
@@ -81,7 +144,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if solution.bound is not None:
         lines.append(f"bound      {solution.bound:.6g}")
     lines.append(f"time       {(solution.build_time_s or 0) + (solution.solve_time_s or 0):.3g} s")
-    print("\n".join(lines))
+    _emit("\n".join(lines))
     return EXIT_OK
 
 
@@ -96,7 +159,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_USAGE
         else:
-            print(
+            _emit(
                 f"{path}: ok ({instance.dnn.n_blocks} blocks, {len(instance.network.nodes)} "
                 f"nodes, {len(instance.network.arcs)} arcs, id {instance_id(instance)})"
             )
@@ -111,9 +174,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     text = dumps_instance(instance) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output} ({instance.name})")
+        _emit(f"wrote {args.output} ({instance.name})")
     else:
-        sys.stdout.write(text)
+        _OUT.write(text)
     return EXIT_OK
 
 
@@ -127,7 +190,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     milp = formulation.milp.relax() if args.relax else formulation.milp
     target = Path(args.output or f"{instance.name}-{args.formulation}.mps")
     write_mps(milp, target)
-    print(
+    _emit(
         f"wrote {target} ({args.formulation}{' LP relaxation' if args.relax else ''}: "
         f"{milp.n_vars} variables, {milp.n_rows} rows)"
     )
@@ -139,7 +202,7 @@ def _list_solvers() -> None:
 
     for name, available, detail in describe_solvers():
         state = f"available {detail}".rstrip() if available else f"not available: {detail}"
-        print(f"{name:20s} {state}")
+        _emit(f"{name:20s} {state}")
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -153,15 +216,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for spec in METHODS.values():
             params = ", ".join(f"{k}={p.default}" for k, p in spec.params.items())
             extra = " [solver]" if spec.uses_solver else ""
-            print(
+            _emit(
                 f"{spec.name:16s} {spec.description}{extra}"
                 + (f" (params: {params})" if params else "")
             )
     elif what == "families":
         for family in FAMILIES.values():
-            print(f"{family.name:14s} {family.description}")
+            _emit(f"{family.name:14s} {family.description}")
             for key, param in family.params.items():
-                print(f"    {key:14s} {param.help} (default {param.default!r})")
+                _emit(f"    {key:14s} {param.help} (default {param.default!r})")
     return EXIT_OK
 
 
@@ -214,8 +277,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    global _OUT
     try:
-        return func(args)
+        with _guarded_stdout() as out:
+            _OUT = out
+            try:
+                return func(args)
+            finally:
+                _OUT = sys.stdout
     except SplitbenchError as err:
         print(f"splitbench: error: {err}", file=sys.stderr)
         return EXIT_USAGE
