@@ -1,7 +1,7 @@
 """Benchmarks of the graph methods against scipy's Dijkstra and the routing MILP.
 
 Two instance families, both random chains of blocks on random networks
-(:func:`splitbench.topology.random_network`):
+(:func:`splitbench.families.tiny.graph_chain`):
 
 - latency, 50 blocks x 50 nodes (arc density 0.1, no deadline): ``layered-sp``
   against one call of scipy's compiled Dijkstra on the same prebuilt layered graph,
@@ -24,57 +24,34 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
+from splitbench.answer import RunOptions
+from splitbench.families.tiny import graph_chain
 from splitbench.graphs._paths import PathSearch
 from splitbench.graphs.layered import LayeredGraph, build_layered_graph
-from splitbench.graphs.shortest_path import run_layered_sp, solve_layered
-from splitbench.instance import DNN, Block, Instance, Request
-from splitbench.methods import RunOptions, solve
-from splitbench.solution import Status
-from splitbench.topology import random_network
-
-
-def chain(n_blocks: int, n_nodes: int, seed: int, objective: str, density: float) -> Instance:
-    """A chain of random blocks on a random network; energy gets a binding deadline
-    (between the fastest and the cheapest placement's latency)."""
-    net = random_network(n_nodes, density, seed)
-    rng = np.random.default_rng(seed)
-    blocks = tuple(
-        Block(f"b{l}", float(rng.uniform(1e9, 1e11)), float(rng.uniform(1e4, 1e6)))
-        for l in range(1, n_blocks + 1)
-    )
-    request = Request(source=net.nodes[0].id, objective=objective)
-    inst = Instance(f"chain-{n_blocks}x{n_nodes}-{seed}", net, DNN("c", 1.5e5, blocks), request)
-    if objective == "latency":
-        return inst
-    graph = build_layered_graph(inst)
-    search = PathSearch(graph)
-    fast = search.shortest_path(graph.time_s)
-    slow = search.lexicographic_path(graph.cost, graph.time_s)
-    assert fast is not None and slow is not None
-    deadline = max(
-        1.1 * fast.time_s, fast.time_s + rng.uniform(0.1, 0.9) * (slow.time_s - fast.time_s)
-    )
-    return replace(inst, request=replace(request, deadline_s=float(deadline)))
+from splitbench.graphs.layered_sp import run_layered_sp, solve_layered
+from splitbench.instance import Instance
+from splitbench.methods import solve
+from splitbench.status import Status, Termination
 
 
 def latency_instance(seed: int = 0) -> Instance:
-    return chain(50, 50, seed, "latency", 0.1)
+    """Latency, 50 blocks x 50 nodes, arc density 0.1, no deadline."""
+    return graph_chain(50, 50, seed, objective="latency", density=0.1, deadline=False, dnn_name="c")
 
 
 def deadline_instance(seed: int = 0) -> Instance:
-    return chain(20, 20, seed, "energy", 0.2)
+    """Energy with a binding deadline, 20 blocks x 20 nodes, arc density 0.2."""
+    return graph_chain(20, 20, seed, objective="energy", density=0.2, dnn_name="c")
 
 
 def milp_works() -> bool:
     probe = solve(deadline_instance(99), "routing-milp")
-    return probe.status is not Status.ERROR
+    return probe.termination is not Termination.ERROR
 
 
 MILP = pytest.mark.skipif(not milp_works(), reason="routing-milp is not available")

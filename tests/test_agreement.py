@@ -1,6 +1,6 @@
 """Every registered method against the exhaustive oracle, through the one evaluator.
 
-- an exact method's ``optimal`` answer equals the oracle's optimum (1e-6 relative);
+- any ``optimal`` answer, of any method, equals the oracle's optimum (1e-6 relative);
 - it says ``infeasible`` only when the oracle does, and never misses a feasible one;
 - any answer reported ``optimal`` or ``feasible`` passes the evaluator;
 - no answer beats the optimum, and no bound exceeds it.
@@ -14,7 +14,8 @@ import pytest
 
 from random_instances import random_instance
 from splitbench.methods import METHODS, solve
-from splitbench.solution import Solution, Status
+from splitbench.solution import Solution
+from splitbench.status import Status, Termination
 
 SEEDS = range(40)
 RTOL = 1e-6
@@ -58,7 +59,7 @@ def test_method_agrees_with_the_oracle(method: str, oracle: dict[int, Solution])
         got = solve(instance, method)
         seen.add(got.status)
         context = f"{method} on seed {seed}: {got.status} ({got.reason})"
-        assert got.status is not Status.ERROR, context
+        assert got.termination is not Termination.ERROR, context
         if got.status in (Status.OPTIMAL, Status.FEASIBLE):
             assert got.feasible, f"{context}: {got.evaluation}"
         if reference.status is Status.INFEASIBLE:
@@ -72,7 +73,7 @@ def test_method_agrees_with_the_oracle(method: str, oracle: dict[int, Solution])
             assert got.bound <= optimum * (1 + RTOL) + 1e-12, context
         if got.status is Status.INFEASIBLE and spec.exact_on(instance):
             pytest.fail(f"{context}: the oracle found {optimum}")
-        if got.status is Status.OPTIMAL and spec.exact_on(instance):
+        if got.status is Status.OPTIMAL:  # only a proven optimum may say so, exact or not
             assert got.objective is not None and _close(got.objective, optimum), context
     # a method that declined everything was not exercised
     assert seen & {Status.OPTIMAL, Status.FEASIBLE}, f"{method} never answered: {seen}"

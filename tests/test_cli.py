@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from splitbench.answer import RunFacts
 from splitbench.cli import main
 from splitbench.evaluate import Placement, evaluate
 from splitbench.instance import Instance, instance_to_dict
@@ -18,7 +19,11 @@ CONTRACT_KEYS = {
     "method",
     "solver",
     "status",
+    "termination",
+    "exact",
+    "reason",
     "objective",
+    "claimed_objective",
     "latency_s",
     "energy_j",
     "accuracy",
@@ -27,10 +32,12 @@ CONTRACT_KEYS = {
     "bound",
     "build_time_s",
     "solve_time_s",
+    "verify_time_s",
     "placement",
 }
-ALLOWED_EXTRA = {"reason"}
-STATUSES = {"optimal", "feasible", "infeasible", "time_limit", "no_solution", "error", "skipped"}
+ALLOWED_EXTRA = {"solver_time_s", *RunFacts.__dataclass_fields__}
+STATUSES = {"optimal", "feasible", "invalid", "infeasible", "none"}
+TERMINATIONS = {"completed", "time_limit", "other_limit", "skipped", "error", "interrupted"}
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -49,6 +56,8 @@ def one_line(err: str) -> str:
 def check_contract(data: dict[str, Any]) -> None:
     assert CONTRACT_KEYS <= set(data) <= CONTRACT_KEYS | ALLOWED_EXTRA, set(data)
     assert data["status"] in STATUSES
+    assert data["termination"] in TERMINATIONS
+    assert isinstance(data["exact"], bool)
     assert isinstance(data["violations"], list)
     assert isinstance(data["feasible"], bool)
 
@@ -81,6 +90,8 @@ def test_solve_json_contract(
     assert data["accuracy"] == pytest.approx(ev.accuracy, rel=1e-12)
     assert data["objective"] == pytest.approx(0.0856, abs=5e-5)
     assert data["build_time_s"] >= 0 and data["solve_time_s"] >= 0
+    assert data["verify_time_s"] > 0  # the evaluator is timed
+    assert data["termination"] == "completed" and data["exact"] is True
     assert len(data["placement"]["routes"]) == data["placement"]["exit"] + 1
     assert data["placement"]["routes"][-1] is None  # no destination
 
@@ -96,7 +107,8 @@ def test_solve_summary(example_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "optimal" in text
     assert "objective" in text and "(energy)" in text
     assert "md md md cs cs" in text
-    assert "feasible   yes" in text
+    assert "feasible     yes" in text
+    assert "exact: yes" in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
 
@@ -109,7 +121,8 @@ def test_solve_summary_of_a_declined_instance(
         capsys,
     )
     assert status == 0, err
-    assert "skipped" in out
+    assert "termination: skipped" in out
+    assert "reason       more than 3 candidates" in out
 
 
 def test_declined_json(example_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +141,8 @@ def test_declined_json(example_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert status == 0, err
     data = json.loads(out)
     check_contract(data)
-    assert data["status"] == "skipped"
+    assert data["status"] == "none"
+    assert data["termination"] == "skipped"
     assert data["placement"] is None and data["objective"] is None
     assert data["reason"]
 

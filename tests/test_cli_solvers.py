@@ -10,7 +10,7 @@ import pytest
 from splitbench.cli import main
 from splitbench.instance import example_instance
 from splitbench.methods import solve
-from splitbench.solvers.mps import solve_mps
+from splitbench.solvers import solve_mps
 
 
 def test_solve_with_each_backend(example_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,4 +67,4 @@ def test_export_then_solve_elsewhere(
 
 def test_export_unknown_formulation(example_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", str(example_path), "--formulation", "flow"]) == 2
-    assert "known: assignment, routing" in capsys.readouterr().err
+    assert "known formulations: assignment, routing" in capsys.readouterr().err

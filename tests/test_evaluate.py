@@ -18,7 +18,7 @@ from dataclasses import replace
 import pytest
 
 from splitbench.errors import PlacementError
-from splitbench.evaluate import Placement, evaluate
+from splitbench.evaluate import evaluate
 from splitbench.instance import (
     DNN,
     Block,
@@ -32,6 +32,7 @@ from splitbench.instance import (
     Request,
     validate_instance,
 )
+from splitbench.placement import Placement
 
 REL = 1e-9
 

@@ -22,11 +22,12 @@ from random_instances import (
     random_placement,
     scaled_block_ops,
 )
-from splitbench.evaluate import Evaluation, Placement, evaluate
-from splitbench.graphs.exhaustive import run_exhaustive
+from splitbench.answer import RunOptions
+from splitbench.evaluate import Evaluation, evaluate
 from splitbench.instance import ExitPolicy, Instance, Link, Objective, validate_instance
-from splitbench.methods import RunOptions
-from splitbench.solution import Status
+from splitbench.methods.exhaustive import run_exhaustive
+from splitbench.placement import Placement
+from splitbench.status import Status, Termination
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 PLACEMENTS_PER_INSTANCE = 30
@@ -244,6 +245,7 @@ def test_oracle_is_feasible_and_never_beaten(seed: int) -> None:
     instance = random_instance(seed)
     result = run_exhaustive(instance, RunOptions())
     assert result.status in (Status.OPTIMAL, Status.INFEASIBLE), result
+    assert result.termination is Termination.COMPLETED, result
     samples = [evaluate(instance, p) for p in placements(instance, seed)]
     feasible = [ev.objective for ev in samples if ev.feasible]
     if result.status is Status.INFEASIBLE:

@@ -1,7 +1,8 @@
 """The ``splitbench`` command line: parse, call one function, print.
 
 Exit status: 0 done (an infeasible instance is a result), 2 bad input or usage
-(one line naming the file and the field), 1 an internal failure.
+(one line naming the file and the field), 1 an internal failure or a method that
+failed (termination ``error``), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ from typing import NoReturn, TextIO
 
 from splitbench import __version__
 from splitbench.errors import SplitbenchError, UsageError
+from splitbench.families import FAMILIES, generate
+from splitbench.instance import InstanceError, dumps_instance, instance_id, load_instance
+from splitbench.methods import METHODS, load_entry_points, load_plugin, solve
+from splitbench.solvers import describe_solvers, export_mps
+from splitbench.status import Termination
 
 __all__ = ["main"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,14 +110,33 @@ def _key_values(pairs: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (node ids may hold line breaks or escapes)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _output_path(name: str) -> Path:
+    """``-o NAME`` as a path that can be written, or a usage error naming it."""
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"-o {name}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"-o {name}: the folder {str(path.parent)!r} does not exist")
+    return path
+
+
 def _format_value(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.6g} {unit}".rstrip()
 
 
-def _cmd_solve(args: argparse.Namespace) -> int:
-    from splitbench.instance import load_instance
-    from splitbench.methods import solve
+def _load_plugins(args: argparse.Namespace) -> None:
+    load_entry_points()
+    for module in getattr(args, "plugin", None) or ():
+        load_plugin(module)
 
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    _load_plugins(args)
     instance = load_instance(args.instance)
     solution = solve(
         instance,
@@ -119,38 +145,44 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         params=_key_values(args.param),
     )
+    status = EXIT_FAILURE if solution.termination is Termination.ERROR else EXIT_OK
     if args.json:
         _emit(json.dumps(solution.to_dict(), indent=2, allow_nan=False, default=str))
-        return EXIT_OK
+        return status
     ev = solution.evaluation
     lines = [
-        f"instance   {solution.instance}",
-        f"method     {solution.method}" + (f" ({solution.solver})" if solution.solver else ""),
-        f"status     {solution.status.value}" + (f": {solution.reason}" if solution.reason else ""),
+        f"instance     {_printable(solution.instance)}",
+        f"method       {solution.method}" + (f" ({solution.solver})" if solution.solver else ""),
+        f"status       {solution.status.value} (termination: {solution.termination.value}, "
+        f"exact: {'yes' if solution.exact else 'no'})",
     ]
+    if solution.reason:
+        lines.append(f"reason       {_printable(solution.reason)}")
     if ev is not None and solution.placement is not None:
         objective = instance.request.objective.value
         lines += [
-            f"objective  {_format_value(ev.objective, 'J' if objective == 'energy' else 's')}"
+            f"objective    {_format_value(ev.objective, 'J' if objective == 'energy' else 's')}"
             f" ({objective})",
-            f"latency    {_format_value(ev.latency_s, 's')}",
-            f"energy     {_format_value(ev.energy_j, 'J')}",
-            f"accuracy   {_format_value(ev.accuracy, '')}",
-            f"feasible   {'yes' if ev.feasible else 'no'}",
-            f"blocks     {' '.join(solution.placement.blocks)} (exit after block "
+            f"latency      {_format_value(ev.latency_s, 's')}",
+            f"energy       {_format_value(ev.energy_j, 'J')}",
+            f"accuracy     {_format_value(ev.accuracy, '')}",
+            f"feasible     {'yes' if ev.feasible else 'no'}",
+            f"blocks       {_printable(' '.join(solution.placement.blocks))} (exit after block "
             f"{solution.placement.exit})",
         ]
-        lines += [f"violation  {v}" for v in ev.violations]
+        lines += [f"violation    {_printable(v)}" for v in ev.violations]
     if solution.bound is not None:
-        lines.append(f"bound      {solution.bound:.6g}")
-    lines.append(f"time       {(solution.build_time_s or 0) + (solution.solve_time_s or 0):.3g} s")
+        lines.append(f"bound        {solution.bound:.6g}")
+    lines.append(
+        f"time         {solution.build_time_s + solution.solve_time_s:.3g} s "
+        f"(build {solution.build_time_s:.3g}, solve {solution.solve_time_s:.3g}, "
+        f"verify {solution.verify_time_s:.3g})"
+    )
     _emit("\n".join(lines))
-    return EXIT_OK
+    return status
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from splitbench.instance import InstanceError, instance_id, load_instance
-
     status = EXIT_OK
     for path in args.instances:
         try:
@@ -167,29 +199,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from splitbench.harness.families import generate
-    from splitbench.instance import dumps_instance
-
     instance = generate(args.family, _key_values(args.param), seed=args.seed)
     text = dumps_instance(instance) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        _emit(f"wrote {args.output} ({instance.name})")
+        _output_path(args.output).write_text(text, encoding="utf-8")
+        _emit(f"wrote {args.output} ({_printable(instance.name)})")
     else:
         _OUT.write(text)
     return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from splitbench.formulations import build_formulation
-    from splitbench.instance import load_instance
-    from splitbench.solvers.mps import write_mps
-
     instance = load_instance(args.instance)
-    formulation = build_formulation(instance, args.formulation)
-    milp = formulation.milp.relax() if args.relax else formulation.milp
-    target = Path(args.output or f"{instance.name}-{args.formulation}.mps")
-    write_mps(milp, target)
+    target = _output_path(args.output or f"{instance_id(instance)[:12]}-{args.formulation}.mps")
+    milp = export_mps(instance, args.formulation, target, relax=args.relax)
     _emit(
         f"wrote {target} ({args.formulation}{' LP relaxation' if args.relax else ''}: "
         f"{milp.n_vars} variables, {milp.n_rows} rows)"
@@ -198,7 +221,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _list_solvers() -> None:
-    from splitbench.solvers import describe_solvers
 
     for name, available, detail in describe_solvers():
         state = f"available {detail}".rstrip() if available else f"not available: {detail}"
@@ -206,15 +228,13 @@ def _list_solvers() -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from splitbench.harness.families import FAMILIES
-    from splitbench.methods import METHODS
-
     what = args.what
+    _load_plugins(args)
     if what == "solvers":
         _list_solvers()
     elif what == "methods":
         for spec in METHODS.values():
-            params = ", ".join(f"{k}={p.default}" for k, p in spec.params.items())
+            params = ", ".join(f"{k}={p.default}" for k, p in spec.all_params.items())
             extra = " [solver]" if spec.uses_solver else ""
             _emit(
                 f"{spec.name:16s} {spec.description}{extra}"
@@ -240,6 +260,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=None, metavar="SEC")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="method parameter")
     p.add_argument("--json", action="store_true", help="print the solution as JSON")
+    p.add_argument(
+        "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
+    )
     p.set_defaults(func=_cmd_solve)
 
     p = sub.add_parser("validate", help="check instance files")
@@ -255,6 +278,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list methods, solvers or families")
     p.add_argument("what", nargs="?", default="methods", choices=["methods", "solvers", "families"])
+    p.add_argument(
+        "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
+    )
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("export", help="write an instance's MILP as an MPS file")
@@ -266,7 +292,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         default=None,
         metavar="FILE.mps",
-        help="output file (default: NAME-FORMULATION.mps)",
+        help="output file (default: ID-FORMULATION.mps in the working folder)",
     )
     p.set_defaults(func=_cmd_export)
     return parser
@@ -290,6 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as err:  # a full disk, a closed or unwritable output
+        where = err.filename or "standard output"
+        print(f"splitbench: error: {where}: cannot write: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("splitbench: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as err:  # an internal failure: say so in one line, status 1
         print(f"splitbench: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILURE

@@ -8,6 +8,7 @@ with status 2.
 from __future__ import annotations
 
 __all__ = [
+    "DuplicateNameError",
     "InstanceError",
     "PlacementError",
     "SplitbenchError",
@@ -65,6 +66,10 @@ class UnknownNameError(SplitbenchError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown name"
+
+
+class DuplicateNameError(SplitbenchError, ValueError):
+    """A name is registered twice in one registry."""
 
 
 class UsageError(SplitbenchError, ValueError):

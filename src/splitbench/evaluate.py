@@ -1,4 +1,4 @@
-"""Placement and the one evaluator: latency, energy, accuracy, objective, violations.
+"""The one evaluator: latency, energy, accuracy, objective, violations.
 
 Every method's answer is recomputed here (MODEL.md section 2); a method's own
 claimed objective is never trusted. A :class:`Placement` names the node of each
@@ -42,68 +42,16 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from splitbench.errors import PlacementError
 from splitbench.instance.model import ExitPolicy, Instance, Objective
+from splitbench.placement import Placement
 from splitbench.routes import cheapest_route, route_cost
+from splitbench.tolerances import FEASIBILITY_RTOL
 
-__all__ = ["FEASIBILITY_RTOL", "Evaluation", "Placement", "evaluate"]
-
-FEASIBILITY_RTOL = 1e-9
-"""Relative slack on the deadline, memory and accuracy limits, so that an optimum
-that sits exactly on a limit is not refused for a rounding error."""
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where each deployed block runs, the chosen exit and the route of every hand-over.
-
-    Parameters
-    ----------
-    blocks : tuple of str
-        Node id of blocks 1..l_e (select policy) or 1..L (expected policy).
-    exit : int
-        Index of the block the chosen exit follows (L under the expected policy).
-    routes : tuple
-        ``l_e + 1`` node paths: hand-overs 0..l_e-1 carry tensors between blocks,
-        the last carries the result to the destination, or is None without one.
-
-    Examples
-    --------
-    >>> p = Placement.from_dict({"blocks": ["a"], "exit": 1, "routes": [["a"], None]})
-    >>> p.to_dict()
-    {'blocks': ['a'], 'exit': 1, 'routes': [['a'], None]}
-    """
-
-    blocks: tuple[str, ...]
-    exit: int
-    routes: tuple[tuple[str, ...] | None, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of the solution contract."""
-        return {
-            "blocks": list(self.blocks),
-            "exit": self.exit,
-            "routes": [list(r) if r is not None else None for r in self.routes],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Placement:
-        """Read the JSON form; raises :class:`PlacementError` when it is malformed."""
-        try:
-            blocks = tuple(str(b) for b in data["blocks"])
-            exit_block = data["exit"]
-            if isinstance(exit_block, bool) or not isinstance(exit_block, int):
-                raise PlacementError(f"placement exit must be a block index, got {exit_block!r}")
-            routes = tuple(
-                tuple(str(n) for n in r) if r is not None else None for r in data["routes"]
-            )
-        except (KeyError, TypeError) as err:
-            raise PlacementError(f"malformed placement: {err}") from None
-        return cls(blocks=blocks, exit=exit_block, routes=routes)
+__all__ = ["Evaluation", "Placement", "evaluate"]
 
 
 @dataclass(frozen=True)

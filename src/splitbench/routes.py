@@ -20,11 +20,25 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
 from splitbench.instance.model import Arc, Network, Objective
 
-__all__ = ["RouteCost", "arc_weight", "cheapest_route", "route_cost", "simple_routes"]
+__all__ = [
+    "RouteCost",
+    "RouteTree",
+    "arc_weight",
+    "cheapest_route",
+    "route_cost",
+    "route_tree",
+    "simple_routes",
+]
 
 
 class RouteCost(NamedTuple):
@@ -120,3 +134,67 @@ def simple_routes(
         path.append(arc.target)
         on_path.add(arc.target)
         stack.append(iter(network.successors[arc.target]))
+
+
+@dataclass(frozen=True)
+class RouteTree:
+    """The cheapest routes from one node to every node, for one tensor size.
+
+    Attributes
+    ----------
+    network : Network
+        The network.
+    source : str
+        Where the routes start.
+    cost : ndarray
+        The cheapest cost to each node, in node order (``inf``: unreachable).
+    parent : ndarray
+        The node before each node on its cheapest route (-1 at the source and for
+        unreachable nodes).
+    """
+
+    network: Network
+    source: str
+    cost: npt.NDArray[np.float64]
+    parent: npt.NDArray[np.int32]
+
+    def cost_to(self, target: str) -> float:
+        """The cheapest cost to ``target``."""
+        return float(self.cost[self.network.node_index[target]])
+
+    def route_to(self, target: str) -> tuple[str, ...] | None:
+        """The cheapest route to ``target`` (None when unreachable)."""
+        nodes = self.network.nodes
+        at = self.network.node_index[target]
+        if not math.isfinite(self.cost[at]):
+            return None
+        path = [at]
+        while nodes[path[-1]].id != self.source:
+            path.append(int(self.parent[path[-1]]))
+        return tuple(nodes[i].id for i in reversed(path))
+
+
+def route_tree(network: Network, source: str, n_bytes: float, objective: Objective) -> RouteTree:
+    """The cheapest routes from ``source`` to every node for ``n_bytes`` (one compiled
+    Dijkstra over the network, for large networks where one search per target is slow).
+
+    Ties may be broken otherwise than by :func:`cheapest_route`; the costs are equal.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance, Objective
+    >>> tree = route_tree(example_instance().network, "md", 1000.0, Objective.ENERGY)
+    >>> tree.route_to("cs"), round(tree.cost_to("cs") * 1e6, 1)
+    (('md', 'cs'), 340.8)
+    """
+    arrays = network.arc_arrays
+    n = len(network.nodes)
+    if objective is Objective.LATENCY:
+        weights = 8.0 * n_bytes / arrays.bandwidth_bps + arrays.delay_s
+    else:
+        weights = 8.0 * n_bytes * arrays.energy_per_bit_j
+    # explicit zeros stay arcs in csgraph's sparse input (links are never parallel)
+    matrix = sp.csr_matrix((weights, (arrays.tails, arrays.heads)), shape=(n, n))
+    index = network.node_index
+    cost, parent = dijkstra(matrix, directed=True, indices=index[source], return_predecessors=True)
+    return RouteTree(network, source, np.asarray(cost, dtype=np.float64), parent.astype(np.int32))

@@ -1,16 +1,17 @@
-"""What a method returns, and the solution contract built from it.
+"""The solution contract: a method's answer with the evaluator's verdict.
 
-A method returns a :class:`MethodResult` (its status, placement, bound and timings);
-:func:`splitbench.methods.solve` passes the placement through the evaluator and
-returns a :class:`Solution`, whose :meth:`Solution.to_dict` is the JSON that
-``splitbench solve --json`` prints.
+:func:`splitbench.methods.solve` returns a :class:`Solution`; its
+:meth:`Solution.to_dict` is the JSON that ``splitbench solve --json`` prints, with
+the two status fields of the contract: ``status`` (what the answer is) and
+``termination`` (why the method stopped).
 
 Examples
 --------
->>> Status("time_limit") is Status.TIME_LIMIT
-True
->>> Status.OPTIMAL.has_answer, Status.INFEASIBLE.has_answer
-(True, False)
+>>> from splitbench.methods import solve
+>>> from splitbench.instance import example_instance
+>>> data = solve(example_instance(), "fin").to_dict()
+>>> data["status"], data["termination"], data["exact"], data["feasible"]
+('feasible', 'completed', False, True)
 """
 
 from __future__ import annotations
@@ -18,92 +19,72 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from splitbench.evaluate import Evaluation, Placement
+from splitbench.answer import RunFacts
+from splitbench.evaluate import Evaluation
+from splitbench.placement import Placement
+from splitbench.status import Status, Termination
 
-__all__ = ["MethodResult", "Solution", "Status"]
+__all__ = ["Solution"]
 
 
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-class Status(StrEnum):
-    """Why a method stopped (one vocabulary for every method and solver)."""
-
-    OPTIMAL = "optimal"
-    """A placement proven optimal (exact methods only)."""
-    FEASIBLE = "feasible"
-    """A placement without proof of optimality (heuristics, or a solver's incumbent)."""
-    INFEASIBLE = "infeasible"
-    """Proven: no placement meets the constraints."""
-    TIME_LIMIT = "time_limit"
-    """Stopped by the time limit; the incumbent, if any, is kept."""
-    NO_SOLUTION = "no_solution"
-    """Stopped without a placement and without proof of infeasibility."""
-    ERROR = "error"
-    """The method or solver failed; the message says why."""
-    SKIPPED = "skipped"
-    """The method declined the instance (too large, unsupported feature); the reason says why."""
-
-    @property
-    def has_answer(self) -> bool:
-        """Whether a placement normally comes with this status."""
-        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
-
-
 @dataclass(frozen=True)
-class MethodResult:
-    """The raw answer of one method on one instance, before evaluation.
+class Solution:
+    """A method's answer with the evaluator's verdict: the solution contract.
 
     Attributes
     ----------
+    instance, method : str
+        The instance's name (or id) and the method.
+    solver : str or None
+        The backend of a solver-based method.
     status : Status
+        What the answer is (optimal, feasible, invalid, infeasible, none).
+    termination : Termination
         Why the method stopped.
-    placement : Placement or None
-        The answer, if any.
-    claimed_objective : float or None
-        The objective the method believes its placement has (kept, never trusted).
-    bound : float or None
-        A proven lower bound on the optimum (dual bound), if the method has one.
+    exact : bool
+        Whether the method is exact on this instance.
     reason : str or None
-        Why a method declined (``skipped``) or failed (``error``).
-    build_time_s, solve_time_s, solver_time_s : float or None
-        Time to build the model or graph, to solve it, and the solver's own clock.
+        Why it declined, failed or stopped, or why its status is what it is.
+    placement : Placement or None
+        The answer.
+    evaluation : Evaluation or None
+        The evaluator's figures for it.
+    bound : float or None
+        A proven lower bound on the optimum.
+    claimed_objective : float or None
+        What the method believed its objective was.
+    build_time_s, solve_time_s, verify_time_s : float
+        The runner's phases: building, solving, and the evaluator.
+    solver_time_s : float or None
+        The solver's own clock.
+    facts : RunFacts
+        Typed facts for the result record (model size, nodes, versions, LP bound).
     info : mapping
-        Method-specific facts (model size, nodes, guarantees), flat and JSON-ready.
+        Method-specific diagnostics.
     """
-
-    status: Status
-    placement: Placement | None = None
-    claimed_objective: float | None = None
-    bound: float | None = None
-    reason: str | None = None
-    build_time_s: float | None = None
-    solve_time_s: float | None = None
-    solver_time_s: float | None = None
-    info: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Solution:
-    """A method's answer with the evaluator's verdict: the solution contract."""
 
     instance: str
     method: str
     solver: str | None
     status: Status
+    termination: Termination
+    exact: bool
+    reason: str | None
     placement: Placement | None
     evaluation: Evaluation | None
     bound: float | None
-    build_time_s: float | None
-    solve_time_s: float | None
-    exact: bool
-    reason: str | None = None
-    claimed_objective: float | None = None
+    claimed_objective: float | None
+    build_time_s: float
+    solve_time_s: float
+    verify_time_s: float
     solver_time_s: float | None = None
+    facts: RunFacts = field(default_factory=RunFacts)
     info: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -116,11 +97,18 @@ class Solution:
         """Whether there is a placement and it breaks no rule."""
         return self.evaluation is not None and self.evaluation.feasible
 
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """The evaluator's violations (empty without a placement)."""
+        return self.evaluation.violations if self.evaluation else ()
+
     def to_dict(self) -> dict[str, Any]:
         """The solution contract (ARCHITECTURE.md), as JSON-ready data.
 
         Non-finite numbers (the cost of a route over a missing arc, the bound of a
-        proven infeasible instance) become null, so the output is strict JSON.
+        proven infeasible instance) become null, so the output is strict JSON. The
+        record facts (model size, nodes, versions, LP bound) follow the contract's
+        fields.
         """
         ev = self.evaluation
         return {
@@ -128,15 +116,21 @@ class Solution:
             "method": self.method,
             "solver": self.solver,
             "status": self.status.value,
+            "termination": self.termination.value,
+            "exact": self.exact,
+            "reason": self.reason,
             "objective": _finite(ev.objective if ev else None),
+            "claimed_objective": _finite(self.claimed_objective),
             "latency_s": _finite(ev.latency_s if ev else None),
             "energy_j": _finite(ev.energy_j if ev else None),
             "accuracy": _finite(ev.accuracy if ev else None),
             "feasible": self.feasible,
-            "violations": list(ev.violations) if ev else [],
+            "violations": list(self.violations),
             "bound": _finite(self.bound),
             "build_time_s": self.build_time_s,
             "solve_time_s": self.solve_time_s,
+            "verify_time_s": self.verify_time_s,
+            "solver_time_s": self.solver_time_s,
             "placement": self.placement.to_dict() if self.placement else None,
-            "reason": self.reason,
+            **self.facts.to_dict(),
         }

@@ -13,8 +13,8 @@ from milp_instances import COMBOS, chain_instance, small_instance
 from splitbench.formulations import build_assignment, build_routing
 from splitbench.instance import ExitPolicy, Instance, Objective
 from splitbench.methods import solve
-from splitbench.solution import Status
 from splitbench.solvers import available_solvers, solve_milp
+from splitbench.status import Status
 
 
 def unconstrained(instance: Instance) -> Instance:
@@ -105,7 +105,7 @@ def test_routing_lp_is_integral_on_other_backends(solver: str) -> None:
 
 def test_a_deadline_can_make_the_routing_lp_fractional(example: Instance) -> None:
     lp = solve(example, "routing-lp")
-    assert lp.status is Status.NO_SOLUTION and lp.info["lp_integral"] is False
+    assert lp.status is Status.NONE and lp.facts.lp_integral is False
     milp = solve(example, "routing-milp")
     assert lp.bound is not None and milp.objective is not None
     assert lp.bound < milp.objective

@@ -4,13 +4,15 @@ On seeded random small instances (both objectives and exit policies, deadlines
 absent, loose, binding, exactly tight and impossible, destinations, tier order,
 allowed nodes, memory): every ``optimal`` answer equals the oracle's optimum to
 1e-6 relative and passes the evaluator; ``infeasible`` only when the oracle says
-so; ``layered-sp`` declines only when a deadline or a memory limit binds, and
-``label-setting`` never declines. When ``routing-milp`` works, it must agree too.
+so; ``layered-sp`` declines (status ``none``, termination ``skipped``) only when a
+deadline or a memory limit binds, and ``label-setting`` never declines. When
+``routing-milp`` works, it must agree too.
 The default run checks 120 instances; ``-m slow`` checks 600.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
@@ -18,7 +20,7 @@ import pytest
 
 from splitbench.evaluate import evaluate
 from splitbench.graphs.layered import build_layered_graph
-from splitbench.graphs.shortest_path import (
+from splitbench.graphs.layered_sp import (
     layered_networkx,
     networkx_shortest_path,
     solve_layered,
@@ -34,9 +36,10 @@ from splitbench.instance import (
     example_instance,
 )
 from splitbench.methods import solve
-from splitbench.solution import Solution, Status
+from splitbench.solution import Solution
+from splitbench.status import Status, Termination
 
-from .instances import cases, milp, oracle
+from .instances import cases, oracle
 
 RTOL = 1e-6
 DEFAULT = cases(120)
@@ -47,13 +50,26 @@ def close(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=RTOL, abs_tol=1e-15)
 
 
+@functools.cache
+def milp(instance: Instance) -> Solution | None:
+    """``routing-milp``'s answer, or None when that method fails (cached)."""
+    sol = solve(instance, "routing-milp")
+    return None if sol.termination is Termination.ERROR else sol
+
+
+def declined(got: Solution) -> bool:
+    """No answer because the method declined the instance."""
+    return got.status is Status.NONE and got.termination is Termination.SKIPPED
+
+
 def check_exact(method: str, instance: Instance) -> Solution:
     """One exact method on one instance against the oracle (and the MILP)."""
     ref = oracle(instance)
     assert ref.status in (Status.OPTIMAL, Status.INFEASIBLE), ref.reason
     got = solve(instance, method)
-    where = f"{method} on {instance.name}: {got.status} ({got.reason})"
-    assert got.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.SKIPPED), where
+    where = f"{method} on {instance.name}: {got.status}/{got.termination} ({got.reason})"
+    assert got.status in (Status.OPTIMAL, Status.INFEASIBLE) or declined(got), where
+    assert got.exact, where
     if got.status is Status.OPTIMAL:
         assert ref.status is Status.OPTIMAL, where
         assert got.feasible, (where, got.evaluation)
@@ -79,7 +95,7 @@ def test_exact_methods_match_the_oracle(method: str) -> None:
     for instance in DEFAULT:
         got = check_exact(method, instance)
         answered += got.status is Status.OPTIMAL
-        if got.status is Status.SKIPPED:
+        if declined(got):
             assert method == "layered-sp" and binding_limits(instance), got.reason
     assert answered >= 50
 
@@ -89,7 +105,7 @@ def test_exact_methods_match_the_oracle(method: str) -> None:
 def test_exact_methods_match_the_oracle_long(method: str) -> None:
     for instance in cases(600):
         got = check_exact(method, instance)
-        if got.status is Status.SKIPPED:
+        if declined(got):
             assert method == "layered-sp" and binding_limits(instance), got.reason
 
 
@@ -109,7 +125,7 @@ def test_layered_sp_never_declines_latency_under_select_without_memory() -> None
             continue
         if build_layered_graph(instance).memory_limits():
             continue
-        assert check_exact("layered-sp", instance).status is not Status.SKIPPED
+        assert not declined(check_exact("layered-sp", instance))
 
 
 def test_layered_sp_is_exact_without_limits() -> None:
@@ -117,7 +133,7 @@ def test_layered_sp_is_exact_without_limits() -> None:
         free = replace(instance, request=replace(instance.request, deadline_s=None))
         if build_layered_graph(free).memory_limits():
             continue
-        assert check_exact("layered-sp", free).status is not Status.SKIPPED
+        assert not declined(check_exact("layered-sp", free))
 
 
 def test_networkx_teaching_path_matches_the_compiled_search() -> None:
@@ -167,7 +183,7 @@ def test_zero_energy_ties_are_broken_by_time() -> None:
 
 def test_layered_sp_declines_with_a_reason() -> None:
     got = solve(example_instance(), "layered-sp")
-    assert got.status is Status.SKIPPED
+    assert declined(got)
     assert got.reason is not None and "label-setting" in got.reason
     assert got.info["relaxation_bound"] <= oracle(example_instance()).objective
 
@@ -180,14 +196,16 @@ def test_impossible_deadline_is_infeasible() -> None:
         assert got.status is Status.INFEASIBLE, (method, got.reason)
 
 
-def test_label_setting_declines_above_max_labels() -> None:
+def test_label_setting_stops_above_max_labels() -> None:
     instance = next(
         i
         for i in DEFAULT
         if (s := solve(i, "label-setting")).status is Status.OPTIMAL and s.info.get("labels", 0) > 3
     )
     got = solve(instance, "label-setting", params={"max_labels": 2})
-    assert got.status is Status.SKIPPED and got.reason is not None
+    # a limit stopped it (termination other_limit), it did not decline the instance
+    assert got.status is Status.NONE and got.termination is Termination.OTHER_LIMIT
+    assert got.reason is not None
     assert "max_labels" in got.reason
     assert got.info["lower_bound"] <= oracle(instance).objective * (1 + RTOL)
 
@@ -197,10 +215,12 @@ def test_label_setting_stops_at_the_time_limit_with_its_incumbent() -> None:
 
     instance = chain_instance(20, 20, 0)
     got = solve(instance, "label-setting", time_limit_s=1e-9)
-    assert got.status is Status.TIME_LIMIT
+    assert got.termination is Termination.TIME_LIMIT
+    assert got.status in (Status.FEASIBLE, Status.NONE), got.reason
     exact = solve(instance, "label-setting")
     assert exact.status is Status.OPTIMAL and exact.objective is not None
     assert got.bound is not None and got.bound <= exact.objective
+    assert (got.placement is not None) == (got.status is Status.FEASIBLE)
     if got.placement is not None:
         assert got.feasible and got.objective is not None
         assert got.objective >= exact.objective * (1 - 1e-9)

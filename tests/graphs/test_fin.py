@@ -9,7 +9,7 @@ import pytest
 from splitbench.graphs.layered import build_layered_graph
 from splitbench.instance import Instance, example_instance
 from splitbench.methods import solve
-from splitbench.solution import Status
+from splitbench.status import Status, Termination
 
 from .instances import cases, oracle, random_instance
 
@@ -21,7 +21,9 @@ def check_fin(instance: Instance, gamma: int, thinning: int = -1) -> Status:
     ref = oracle(instance)
     got = solve(instance, "fin", params={"gamma": gamma, "lambda": thinning})
     where = f"fin(gamma={gamma}, lambda={thinning}) on {instance.name}: {got.reason}"
-    assert got.status in (Status.FEASIBLE, Status.INFEASIBLE, Status.NO_SOLUTION), where
+    assert got.status in (Status.FEASIBLE, Status.INFEASIBLE, Status.NONE), where
+    assert got.termination is Termination.COMPLETED, where
+    assert not got.exact, where
     if got.status is Status.FEASIBLE:
         assert got.feasible, (where, got.evaluation)
         assert ref.objective is not None
@@ -96,7 +98,7 @@ def test_fin_without_deadline_is_one_shortest_path() -> None:
 
 def test_fin_small_gamma_says_raise_gamma() -> None:
     got = solve(example_instance(), "fin", params={"gamma": 3})
-    assert got.status is Status.NO_SOLUTION
+    assert got.status is Status.NONE and got.termination is Termination.COMPLETED
     assert got.reason is not None and "raise gamma" in got.reason
     assert got.bound is not None and got.bound <= oracle(example_instance()).objective
 
@@ -120,7 +122,7 @@ def test_fin_memory_is_checked_on_the_answer() -> None:
         got = solve(instance, "fin", params={"gamma": 100})
         if got.status is Status.FEASIBLE:
             assert got.feasible
-        elif got.status is Status.NO_SOLUTION:
+        elif got.status is Status.NONE:
             assert got.reason is not None
         else:
             assert oracle(instance).status is Status.INFEASIBLE
@@ -128,4 +130,5 @@ def test_fin_memory_is_checked_on_the_answer() -> None:
 
 def test_fin_rejects_gamma_below_one() -> None:
     got = solve(example_instance(), "fin", params={"gamma": 0})
-    assert got.status is Status.SKIPPED and "gamma" in (got.reason or "")
+    assert got.status is Status.NONE and got.termination is Termination.SKIPPED
+    assert "gamma" in (got.reason or "")

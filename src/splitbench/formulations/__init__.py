@@ -23,16 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from splitbench.errors import UnknownNameError
 from splitbench.formulations.assignment import assignment_is_exact, build_assignment
-from splitbench.formulations.milp import MILP, Formulation, LazyLabels, MILPBuilder, NamedBlock
 from splitbench.formulations.routing import build_routing, routing_from_graph
 from splitbench.instance.model import Instance
+from splitbench.milp import MILP, Formulation, LazyLabels, MILPBuilder, NamedBlock
+from splitbench.registry import Registry
 
 __all__ = [
     "FORMULATIONS",
     "MILP",
     "Formulation",
+    "FormulationBuilder",
     "LazyLabels",
     "MILPBuilder",
     "NamedBlock",
@@ -43,11 +44,14 @@ __all__ = [
     "routing_from_graph",
 ]
 
-FORMULATIONS: dict[str, Callable[[Instance], Formulation]] = {
-    "assignment": build_assignment,
-    "routing": build_routing,
-}
+FormulationBuilder = Callable[[Instance], Formulation]
+"""A formulation builder: an instance in, its solver-neutral model out."""
+
+FORMULATIONS = Registry[FormulationBuilder]("formulation")
 """Every formulation builder by name."""
+
+FORMULATIONS.register("assignment", build_assignment)
+FORMULATIONS.register("routing", build_routing)
 
 
 def build_formulation(instance: Instance, name: str) -> Formulation:
@@ -61,15 +65,9 @@ def build_formulation(instance: Instance, name: str) -> Formulation:
     Examples
     --------
     >>> from splitbench.instance import example_instance
-    >>> build_formulation(example_instance(), "flow")
+    >>> build_formulation(example_instance(), "flow")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    splitbench.errors.UnknownNameError: unknown formulation 'flow'; known: assignment, routing
+    splitbench.errors.UnknownNameError: unknown formulation 'flow'; known formulations: ...
     """
-    try:
-        builder = FORMULATIONS[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown formulation {name!r}; known: {', '.join(sorted(FORMULATIONS))}"
-        ) from None
-    return builder(instance)
+    return FORMULATIONS.get(name)(instance)

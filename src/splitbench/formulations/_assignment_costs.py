@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from splitbench.evaluate import FEASIBILITY_RTOL
 from splitbench.formulations._fixed_routes import FixedRoutes
 from splitbench.instance.model import Exit, ExitPolicy, Instance, Objective
+from splitbench.tolerances import FEASIBILITY_RTOL
 
 __all__ = ["AssignmentCosts", "assignment_costs", "candidates", "operating_exits"]
 

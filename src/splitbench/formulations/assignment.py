@@ -72,7 +72,6 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from splitbench.evaluate import Placement
 from splitbench.formulations._assignment_costs import (
     AssignmentCosts,
     assignment_costs,
@@ -80,8 +79,9 @@ from splitbench.formulations._assignment_costs import (
     operating_exits,
 )
 from splitbench.formulations._fixed_routes import FixedRoutes
-from splitbench.formulations.milp import Formulation, LazyLabels, MILPBuilder
 from splitbench.instance.model import ExitPolicy, Instance, Objective
+from splitbench.milp import Formulation, LazyLabels, MILPBuilder
+from splitbench.placement import Placement
 
 __all__ = ["assignment_is_exact", "build_assignment"]
 

@@ -32,7 +32,7 @@ select policy only exits meeting ``min_accuracy`` have exit arcs; under the
 expected policy costs are expectations and (R2) binds the full-depth latency, as
 built into the graph's arc weights. When no exit is admissible, (R1) of the sink is
 an empty row that must equal -1: the model is infeasible, and
-:attr:`~splitbench.formulations.milp.Formulation.note` says why.
+:attr:`~splitbench.milp.Formulation.note` says why.
 
 Examples
 --------
@@ -49,10 +49,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from splitbench.evaluate import Placement
-from splitbench.formulations.milp import Formulation, LazyLabels, MILPBuilder
 from splitbench.graphs.layered import LayeredGraph, build_layered_graph
 from splitbench.instance.model import Instance
+from splitbench.milp import Formulation, LazyLabels, MILPBuilder
+from splitbench.placement import Placement
 
 __all__ = ["build_routing", "routing_from_graph"]
 

@@ -14,27 +14,22 @@ the evaluator's relative tolerance.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from splitbench.evaluate import FEASIBILITY_RTOL
+from splitbench.answer import RunFacts
 from splitbench.graphs.layered import LayeredGraph
-from splitbench.solution import MethodResult, Status
+from splitbench.tolerances import FEASIBILITY_RTOL, TIGHT_RTOL
 
-__all__ = ["Path", "PathSearch", "PhaseClock", "deadline_met", "memory_violations"]
+__all__ = ["Path", "PathSearch", "deadline_met", "graph_facts", "memory_violations"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-TIGHT_RTOL = 1e-10
-"""Relative slack for "this arc lies on a shortest path" (lexicographic search)."""
 
 
 @dataclass(frozen=True)
@@ -139,38 +134,9 @@ class PathSearch:
         return self.shortest_path(np.where(tight, secondary, np.inf))
 
 
-@dataclass
-class PhaseClock:
-    """The build and search phases of a graph method, timed apart.
-
-    Call :meth:`mark_built` when the graph is built and, optionally,
-    :meth:`mark_solved` when the timed search ends (work after it, such as a
-    bound's extra pass, is then left out of ``solve_time_s``).
-    """
-
-    start: float = field(default_factory=time.perf_counter)
-    built: float | None = None
-    solved: float | None = None
-
-    def mark_built(self) -> None:
-        """The build phase ends now."""
-        self.built = time.perf_counter()
-
-    def mark_solved(self) -> None:
-        """The search phase ends now."""
-        self.solved = time.perf_counter()
-
-    def result(self, status: Status, info: dict[str, Any], **fields: Any) -> MethodResult:
-        """A :class:`MethodResult` carrying the two phase times and ``info``."""
-        built = self.built if self.built is not None else time.perf_counter()
-        end = self.solved if self.solved is not None else time.perf_counter()
-        return MethodResult(
-            status=status,
-            build_time_s=built - self.start,
-            solve_time_s=end - built,
-            info=info,
-            **fields,
-        )
+def graph_facts(graph: LayeredGraph) -> RunFacts:
+    """The record facts of a graph method: the size of the layered graph it searched."""
+    return RunFacts(graph_vertices=graph.n_vertices, graph_arcs=graph.n_arcs)
 
 
 def _indptr(ends: IntArray, n: int) -> IntArray:

@@ -36,7 +36,7 @@ Lower bound
     keeps a level <= gamma), so its cheapest sink copy is a proven lower bound on
     the optimum (``bound``); when it has no path, no placement meets the deadline
     and the status is ``infeasible``. It costs a second pass
-    (``info["bound_time_s"]``, not in ``solve_time_s``).
+    (``info["bound_time_s"]``, part of ``solve_time_s``).
 
 lambda-thinning (``lambda`` >= 1; -1 or 0: off)
     At each layer boundary the Pareto copies of a vertex are scanned from the
@@ -55,7 +55,7 @@ lambda-thinning (``lambda`` >= 1; -1 or 0: off)
 Memory
     Stage 1 removes only single blocks that do not fit; memory shared by several
     blocks is checked on the answer: the sink copies are tried cheapest first and
-    the first path that fits in memory is returned; if none does, ``no_solution``
+    the first path that fits in memory is returned; if none does, ``none``
     with the reason (label setting carries memory exactly).
 
 Without a deadline there is nothing to replicate: FIN is one minimum-cost shortest
@@ -79,15 +79,21 @@ from typing import Any
 
 import numpy as np
 
-from splitbench.evaluate import FEASIBILITY_RTOL
+from splitbench.answer import MethodResult, RunOptions, Status
 from splitbench.graphs._leveled import LeveledGraph
-from splitbench.graphs._paths import PathSearch, PhaseClock, memory_violations
+from splitbench.graphs._paths import PathSearch, graph_facts, memory_violations
 from splitbench.graphs.layered import ArcKind, LayeredGraph, build_layered_graph
 from splitbench.instance.model import Instance
-from splitbench.methods import RunOptions
-from splitbench.solution import MethodResult, Status
+from splitbench.params import Param, parse_params
+from splitbench.tolerances import FEASIBILITY_RTOL
 
-__all__ = ["fin_max_path_arcs", "run_fin"]
+__all__ = ["PARAMS", "fin_max_path_arcs", "run_fin"]
+
+PARAMS = {
+    "gamma": Param(int, 10, "latency levels (more: closer to the optimum, slower)"),
+    "lambda": Param(int, -1, "proximity pruning width in levels (-1: no pruning)"),
+}
+"""The parameters of method ``fin``."""
 
 
 def fin_max_path_arcs(graph: LayeredGraph) -> int:
@@ -149,7 +155,7 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
     -------
     MethodResult
         ``feasible`` with the answer and ``bound`` (the rounded-down pass);
-        ``infeasible`` when no placement meets the deadline; ``no_solution`` when
+        ``infeasible`` when no placement meets the deadline; ``none`` when
         rounding loses every path (raise gamma) or no path found fits in memory.
         ``info`` has the leveled graph size, ``fin_max_path_arcs``,
         ``fin_rounding_bound_s`` and ``fin_guarantee``.
@@ -166,26 +172,21 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
 
     >>> res = run_fin(example_instance(), RunOptions(params={"gamma": 3, "lambda": -1}))
     >>> res.status.value, res.reason
-    ('no_solution', 'rounding to gamma = 3 levels leaves no path within the deadline: raise gamma')
+    ('none', 'rounding to gamma = 3 levels leaves no path within the deadline: raise gamma')
     """
-    gamma = int(options.params.get("gamma", 10))
-    thinning = max(0, int(options.params.get("lambda", -1)))
+    params = parse_params("method 'fin'", PARAMS, options.params)
+    gamma, thinning = params["gamma"], max(0, params["lambda"])
     if gamma < 1:
-        return MethodResult(status=Status.SKIPPED, reason=f"gamma must be >= 1, got {gamma}")
-    clock = PhaseClock()
+        return MethodResult.skipped(f"gamma must be >= 1, got {gamma}")
+    clock = options.clock
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
     keep = _fits(graph)
     deadline = instance.request.deadline_s
     upper = _leveled(graph, search, keep, gamma, up=True) if deadline is not None else None
     clock.mark_built()
-    info: dict[str, Any] = {
-        "n_vertices": graph.n_vertices,
-        "n_arcs": graph.n_arcs,
-        "gamma": gamma,
-        "lambda": thinning,
-    }
-    result = partial(clock.result, info=info)
+    info: dict[str, Any] = {"gamma": gamma, "lambda": thinning}
+    result = partial(MethodResult, info=info, facts=graph_facts(graph))
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
@@ -201,7 +202,7 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
         broken = memory_violations(graph, path.arcs)
         if broken:
             return result(
-                Status.NO_SOLUTION,
+                Status.NONE,
                 reason=f"the cheapest path breaks memory ({broken[0]}); use label-setting",
             )
         return result(
@@ -238,10 +239,10 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
             arcs = candidate
             info["fin_level"] = int(level)
             break
-    clock.mark_solved()  # the bound's pass below is timed apart
+    bound_start = time.perf_counter()
     lower_best, _ = _leveled(graph, search, keep, gamma, up=False).run(0)
     bound = float(lower_best[graph.sink].min())
-    info["bound_time_s"] = time.perf_counter() - (clock.solved or clock.start)
+    info["bound_time_s"] = time.perf_counter() - bound_start
     if not math.isfinite(bound):
         return result(
             Status.INFEASIBLE,
@@ -255,7 +256,7 @@ def run_fin(instance: Instance, options: RunOptions) -> MethodResult:
             else f"rounding to gamma = {gamma} levels leaves no path within the deadline: "
             "raise gamma"
         )
-        return result(Status.NO_SOLUTION, reason=why, bound=bound)
+        return result(Status.NONE, reason=why, bound=bound)
     path = search.make_path(arcs)
     info["path_time_s"] = path.time_s
     return result(

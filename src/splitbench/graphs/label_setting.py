@@ -25,8 +25,8 @@ MODEL.md section 4), here in A* order:
 
 Exact for both objectives and exit policies, with deadline, memory, tier order and
 allowed nodes. The number of labels can grow exponentially with the number of
-blocks in the worst case; above ``max_labels`` created labels the method declines
-(``skipped``) and reports the least f settled so far as ``info["lower_bound"]``;
+blocks in the worst case; above ``max_labels`` created labels the method stops
+(termination ``other_limit``) and reports the least f settled so far as ``info["lower_bound"]``;
 past the time limit it stops with ``time_limit``.
 
 Examples
@@ -48,14 +48,17 @@ from typing import Any
 
 import numpy as np
 
-from splitbench.evaluate import FEASIBILITY_RTOL
-from splitbench.graphs._paths import PathSearch, PhaseClock, deadline_met, memory_violations
+from splitbench.answer import MethodResult, RunOptions, Status, Termination
+from splitbench.graphs._paths import PathSearch, deadline_met, graph_facts, memory_violations
 from splitbench.graphs.layered import build_layered_graph
 from splitbench.instance.model import Instance
-from splitbench.methods import RunOptions
-from splitbench.solution import MethodResult, Status
+from splitbench.params import Param, parse_params
+from splitbench.tolerances import FEASIBILITY_RTOL
 
-__all__ = ["run_label_setting"]
+__all__ = ["PARAMS", "run_label_setting"]
+
+PARAMS = {"max_labels": Param(int, 2_000_000, "stop above this many labels")}
+"""The parameters of method ``label-setting``."""
 
 
 class _LabelLimitError(Exception):
@@ -188,8 +191,8 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
     -------
     MethodResult
         ``optimal`` (with ``bound`` equal to its objective), ``infeasible`` when no
-        placement meets the limits, or ``skipped`` above ``max_labels``. ``info``
-        counts the labels created and settled.
+        placement meets the limits, or no answer with termination ``other_limit``
+        above ``max_labels``. ``info`` counts the labels created and settled.
 
     Examples
     --------
@@ -198,14 +201,13 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
     >>> res.status.value, res.info["labels"] <= 100
     ('optimal', True)
     """
-    max_labels = int(options.params.get("max_labels", 2_000_000))
-    clock = PhaseClock()
+    max_labels = parse_params("method 'label-setting'", PARAMS, options.params)["max_labels"]
+    clock = options.clock
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
     clock.mark_built()
-    info: dict[str, Any] = {"n_vertices": graph.n_vertices, "n_arcs": graph.n_arcs, "labels": 0}
-
-    result = partial(clock.result, info=info)
+    info: dict[str, Any] = {"labels": 0}
+    result = partial(MethodResult, info=info, facts=graph_facts(graph))
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
@@ -244,8 +246,8 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
     ):
         incumbent = fastest.cost
     try:
-        limit = options.time_limit_s
-        stop_at = math.inf if limit is None else clock.start + limit
+        remaining = clock.remaining_s()
+        stop_at = math.inf if remaining is None else time.perf_counter() + remaining
         arcs = _search(
             search, h_cost.tolist(), h_time.tolist(), incumbent, max_labels, stop_at, info
         )
@@ -254,14 +256,16 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
         if stop.timed_out:
             kept = fastest if fastest is not None and math.isfinite(incumbent) else None
             return result(
-                Status.TIME_LIMIT,
+                Status.FEASIBLE if kept is not None else Status.NONE,
+                Termination.TIME_LIMIT,
                 placement=None if kept is None else graph.placement_from_arcs(kept.arcs),
                 claimed_objective=None if kept is None else kept.cost,
                 bound=stop.lower_bound,
                 reason="time limit reached during the label search",
             )
         return result(
-            Status.SKIPPED,
+            Status.NONE,
+            Termination.OTHER_LIMIT,
             reason=f"more than {max_labels} labels (raise "
             "max_labels, or use fin or larac for a feasible answer)",
         )

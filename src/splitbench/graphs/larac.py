@@ -42,16 +42,23 @@ import math
 from functools import partial
 from typing import Any
 
-from splitbench.graphs._paths import Path, PathSearch, PhaseClock, deadline_met, memory_violations
+from splitbench.answer import MethodResult, RunOptions, Status, Termination
+from splitbench.graphs._paths import (
+    Path,
+    PathSearch,
+    deadline_met,
+    graph_facts,
+    memory_violations,
+)
 from splitbench.graphs.layered import build_layered_graph
 from splitbench.instance.model import Instance
-from splitbench.methods import RunOptions
-from splitbench.solution import MethodResult, Status
+from splitbench.params import Param, parse_params
+from splitbench.tolerances import OPTIMALITY_RTOL
 
-__all__ = ["OPTIMALITY_RTOL", "run_larac"]
+__all__ = ["PARAMS", "run_larac"]
 
-OPTIMALITY_RTOL = 1e-9
-"""Answer and bound closer than this (relative) make the answer ``optimal``."""
+PARAMS = {"max_iterations": Param(int, 100, "Lagrange multiplier updates at most")}
+"""The parameters of method ``larac``."""
 
 
 def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
@@ -80,20 +87,15 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
     >>> res.status.value, res.info["iterations"], res.info["multiplier"] > 0
     ('feasible', 3, True)
     """
-    max_iterations = int(options.params.get("max_iterations", 100))
-    clock = PhaseClock()
+    max_iterations = parse_params("method 'larac'", PARAMS, options.params)["max_iterations"]
+    clock = options.clock
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
     clock.mark_built()
     deadline = instance.request.deadline_s
-    info: dict[str, Any] = {
-        "n_vertices": graph.n_vertices,
-        "n_arcs": graph.n_arcs,
-        "iterations": 0,
-        "multiplier": 0.0,
-    }
-
-    result = partial(clock.result, info=info)
+    info: dict[str, Any] = {"iterations": 0, "multiplier": 0.0}
+    result = partial(MethodResult, info=info, facts=graph_facts(graph))
+    termination = Termination.COMPLETED
 
     if graph.infeasible_reason is not None:
         return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
@@ -118,7 +120,13 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
                 f"deadline {deadline:g} s",
             )
         found.append(fast)
-        while info["iterations"] < max_iterations:
+        while True:
+            if info["iterations"] >= max_iterations:
+                termination = Termination.OTHER_LIMIT
+                break
+            if clock.expired():
+                termination = Termination.TIME_LIMIT
+                break
             mu = (cheap.cost - fast.cost) / (fast.time_s - cheap.time_s)
             info["iterations"] += 1
             info["multiplier"] = mu
@@ -139,7 +147,8 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
     if not fitting:
         broken = memory_violations(graph, found[-1].arcs)
         return result(
-            Status.SKIPPED,
+            Status.NONE,
+            Termination.SKIPPED,
             reason=f"memory binds ({broken[0]}); LARAC relaxes "
             "only the deadline: use label-setting",
         )
@@ -150,6 +159,7 @@ def run_larac(instance: Instance, options: RunOptions) -> MethodResult:
     status = Status.OPTIMAL if gap <= OPTIMALITY_RTOL else Status.FEASIBLE
     return result(
         status,
+        termination if status is not Status.OPTIMAL else Termination.COMPLETED,
         placement=graph.placement_from_arcs(best.arcs),
         claimed_objective=best.cost,
         bound=bound,

@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 
-from splitbench.evaluate import Placement
 from splitbench.graphs._layered_arrays import (
     Arcs,
     FloatArray,
@@ -64,6 +63,8 @@ from splitbench.graphs._layered_arrays import (
     weighted,
 )
 from splitbench.instance.model import ExitPolicy, Instance, Objective
+from splitbench.placement import Placement
+from splitbench.tolerances import FEASIBILITY_RTOL
 
 __all__ = ["ArcKind", "LayeredGraph", "build_layered_graph"]
 
@@ -297,7 +298,7 @@ def build_layered_graph(instance: Instance) -> LayeredGraph:
         accuracies = [ex.accuracy for ex in dnn.exits]
         if req.min_accuracy is not None:
             acc = sum(p * (a or 0.0) for p, a in zip(pi, accuracies, strict=True))
-            if acc < req.min_accuracy * (1 - 1e-9):
+            if acc < req.min_accuracy * (1 - FEASIBILITY_RTOL):
                 exits = []
                 reason = f"the expected accuracy {acc:g} is below min_accuracy {req.min_accuracy:g}"
     else:

@@ -9,17 +9,15 @@ Examples
 """
 
 from splitbench.errors import InstanceError
-from splitbench.instance.io import (
+from splitbench.instance.dump import (
     canonical_json,
     dumps_instance,
     example_instance,
-    instance_from_dict,
     instance_id,
     instance_to_dict,
-    load_instance,
-    parse_instance,
     save_instance,
 )
+from splitbench.instance.io import MAX_FILE_BYTES, instance_from_dict, load_instance, parse_instance
 from splitbench.instance.model import (
     DNN,
     FORMAT,
@@ -39,6 +37,7 @@ from splitbench.instance.validate import validate_instance
 __all__ = [
     "DNN",
     "FORMAT",
+    "MAX_FILE_BYTES",
     "Arc",
     "Block",
     "Exit",

@@ -1,25 +1,31 @@
-"""Reading, validating and writing instance files (``splitbench.instance/1``).
+"""Reading and validating instance files (``splitbench.instance/1``).
 
 Every problem with a file becomes one :class:`~splitbench.errors.InstanceError`
 that names the file and the field, e.g.
 ``bad.json: network.links[2].target: unknown node 'cs2'``.
 
+What is read is bounded: a file larger than :data:`MAX_FILE_BYTES`, or one that is
+not a regular file (a device, a FIFO), is refused before it is read; a JSON object
+with a key given twice is refused (the last one would silently win).
+
 Examples
 --------
->>> from splitbench.instance import example_instance, dumps_instance, parse_instance
+>>> from splitbench.instance import example_instance, dumps_instance
 >>> inst = example_instance()
 >>> parse_instance(dumps_instance(inst)) == inst
 True
->>> len(instance_id(inst))
-16
+>>> parse_instance('{"format": 1, "format": 2}')
+Traceback (most recent call last):
+...
+splitbench.errors.InstanceError: format: given twice in one object
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from importlib import resources
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +46,23 @@ from splitbench.instance.model import (
 from splitbench.instance.validate import validate_instance
 
 __all__ = [
-    "canonical_json",
-    "dumps_instance",
-    "example_instance",
-    "instance_id",
-    "instance_to_dict",
+    "MAX_FILE_BYTES",
+    "MAX_MAGNITUDE",
+    "MIN_MAGNITUDE",
+    "instance_from_dict",
     "load_instance",
     "parse_instance",
-    "save_instance",
 ]
+
+MIN_MAGNITUDE = 1e-30
+"""The smallest non-zero number an instance may hold (a denormal bandwidth or rate would
+make every cost derived from it overflow)."""
+
+MAX_MAGNITUDE = 1e30
+"""The largest number an instance may hold (products of two fields stay finite)."""
+
+MAX_FILE_BYTES = 256 * 2**20
+"""The largest instance file read (256 MiB; a 100,000-node network takes about 30 MiB)."""
 
 _MISSING = object()
 
@@ -148,6 +162,12 @@ def _check_number(
         raise InstanceError(where, "must be finite, got a number too large for a float") from None
     if not math.isfinite(number):
         raise InstanceError(where, f"must be finite, got {value!r}")
+    if number != 0 and not (MIN_MAGNITUDE <= abs(number) <= MAX_MAGNITUDE):
+        raise InstanceError(
+            where,
+            f"must be 0 or between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} in size, got "
+            f"{value!r} (costs computed from it would overflow or vanish)",
+        )
     if positive and number <= 0:
         raise InstanceError(where, f"must be > 0, got {value!r}")
     if number < 0:
@@ -341,6 +361,15 @@ def _nonfinite_constant(token: str) -> float:
     return float(token.replace("Infinity", "inf"))
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InstanceError(key, "given twice in one object")
+        out[key] = value
+    return out
+
+
 def parse_instance(text: str, source: str | None = None) -> Instance:
     """Parse and validate instance JSON text.
 
@@ -360,7 +389,11 @@ def parse_instance(text: str, source: str | None = None) -> Instance:
         if not text.strip():
             raise InstanceError("", "the file is empty, not an instance")
         try:
-            data = json.loads(text, parse_constant=_nonfinite_constant)
+            data = json.loads(
+                text, parse_constant=_nonfinite_constant, object_pairs_hook=_unique_keys
+            )
+        except InstanceError:
+            raise  # a duplicate key, named
         except json.JSONDecodeError as err:
             raise InstanceError(
                 "", f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
@@ -386,129 +419,24 @@ def load_instance(path: str | Path) -> Instance:
     """
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InstanceError("", "not a regular file: not an instance", name)
+            if info.st_size > MAX_FILE_BYTES:
+                raise InstanceError(
+                    "",
+                    f"{info.st_size} bytes, more than the {MAX_FILE_BYTES // 2**20} MiB an "
+                    "instance file may have",
+                    name,
+                )
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise InstanceError("", f"cannot read: {err.strerror or err}", name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InstanceError("", f"more than {MAX_FILE_BYTES // 2**20} MiB: not an instance", name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InstanceError("", "not UTF-8 text: not an instance", name) from None
     return parse_instance(text, source=name)
-
-
-def instance_to_dict(instance: Instance) -> dict[str, Any]:
-    """The instance as JSON-ready data, every default written out (the canonical form)."""
-    net = instance.network
-    req = instance.request
-    return {
-        "format": FORMAT,
-        "name": instance.name,
-        "network": {
-            "nodes": [
-                {
-                    "id": n.id,
-                    "tier": n.tier,
-                    "ops_per_s": n.ops_per_s,
-                    "power_w": n.power_w,
-                    "memory_bytes": n.memory_bytes,
-                }
-                for n in net.nodes
-            ],
-            "links": [
-                {
-                    "source": k.source,
-                    "target": k.target,
-                    "bandwidth_bps": k.bandwidth_bps,
-                    "delay_s": k.delay_s,
-                    "energy_per_bit_j": k.energy_per_bit_j,
-                    "directed": k.directed,
-                }
-                for k in net.links
-            ],
-        },
-        "dnn": {
-            "name": instance.dnn.name,
-            "input_bytes": instance.dnn.input_bytes,
-            "blocks": [
-                {
-                    "name": b.name,
-                    "ops": b.ops,
-                    "output_bytes": b.output_bytes,
-                    "memory_bytes": b.memory_bytes,
-                }
-                for b in instance.dnn.blocks
-            ],
-            "exits": [
-                {
-                    "after_block": e.after_block,
-                    "accuracy": e.accuracy,
-                    "ops": e.ops,
-                    "exit_probability": e.exit_probability,
-                    "output_bytes": e.output_bytes,
-                }
-                for e in instance.dnn.exits
-            ],
-        },
-        "request": {
-            "source": req.source,
-            "destination": req.destination,
-            "objective": req.objective.value,
-            "deadline_s": req.deadline_s,
-            "min_accuracy": req.min_accuracy,
-            "exit_policy": req.exit_policy.value,
-            "tier_order": list(req.tier_order) if req.tier_order is not None else None,
-            "allowed_nodes": {str(k): list(v) for k, v in req.allowed_nodes} or None,
-        },
-    }
-
-
-def dumps_instance(instance: Instance, *, indent: int | None = 2) -> str:
-    """Serialise an instance to JSON text (reloads to an equal instance)."""
-    return json.dumps(instance_to_dict(instance), indent=indent, allow_nan=False)
-
-
-def save_instance(instance: Instance, path: str | Path) -> None:
-    """Write an instance file."""
-    Path(path).write_text(dumps_instance(instance) + "\n", encoding="utf-8")
-
-
-def canonical_json(instance: Instance) -> str:
-    """Compact JSON with sorted keys and every default written: equal instances give
-    equal text."""
-    return json.dumps(
-        _fold_negative_zero(instance_to_dict(instance)),
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-    )
-
-
-def _fold_negative_zero(value: Any) -> Any:
-    if isinstance(value, float):
-        return value + 0.0
-    if isinstance(value, dict):
-        return {k: _fold_negative_zero(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fold_negative_zero(v) for v in value]
-    return value
-
-
-def instance_id(instance: Instance) -> str:
-    """A 16-hex-digit hash of the canonical JSON: the same instance always has the same id."""
-    return hashlib.sha256(canonical_json(instance).encode("utf-8")).hexdigest()[:16]
-
-
-def example_instance(name: str = "fin-b-alexnet-cifar10") -> Instance:
-    """A built-in example instance shipped in ``splitbench/data/examples``.
-
-    Examples
-    --------
-    >>> example_instance().request.objective.value
-    'energy'
-    """
-    ref = resources.files("splitbench") / "data" / "examples" / f"{name}.json"
-    try:
-        text = ref.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InstanceError("", f"no built-in example called {name!r}") from None
-    return parse_instance(text, source=f"<example {name}>")

@@ -25,11 +25,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from splitbench.tolerances import FEASIBILITY_RTOL
 
 __all__ = [
     "DNN",
     "FORMAT",
     "Arc",
+    "ArcArrays",
     "Block",
     "Exit",
     "ExitPolicy",
@@ -124,6 +131,16 @@ class Arc:
         return 8.0 * n_bytes * self.energy_per_bit_j
 
 
+class ArcArrays(NamedTuple):
+    """The arcs of a network as arrays (node positions and the three link figures)."""
+
+    tails: npt.NDArray[np.int64]
+    heads: npt.NDArray[np.int64]
+    bandwidth_bps: npt.NDArray[np.float64]
+    delay_s: npt.NDArray[np.float64]
+    energy_per_bit_j: npt.NDArray[np.float64]
+
+
 @dataclass(frozen=True)
 class Network:
     """A directed network of nodes and arcs.
@@ -177,6 +194,22 @@ class Network:
                     )
                 )
         return tuple(arcs)
+
+    @cached_property
+    def arc_arrays(self) -> ArcArrays:
+        """The arcs as arrays, in :attr:`arcs` order (for vectorised route searches)."""
+        index = self.node_index
+        arcs = self.arcs
+        count = len(arcs)
+        return ArcArrays(
+            tails=np.fromiter((index[a.source] for a in arcs), dtype=np.int64, count=count),
+            heads=np.fromiter((index[a.target] for a in arcs), dtype=np.int64, count=count),
+            bandwidth_bps=np.fromiter((a.bandwidth_bps for a in arcs), dtype=float, count=count),
+            delay_s=np.fromiter((a.delay_s for a in arcs), dtype=float, count=count),
+            energy_per_bit_j=np.fromiter(
+                (a.energy_per_bit_j for a in arcs), dtype=float, count=count
+            ),
+        )
 
     @cached_property
     def arc_map(self) -> Mapping[tuple[str, str], Arc]:
@@ -406,12 +439,14 @@ class Instance:
         return tuple(out)
 
     def admissible_exits(self) -> tuple[Exit, ...]:
-        """Exits meeting ``min_accuracy`` (all of them when there is no minimum)."""
+        """Exits meeting ``min_accuracy`` (all of them when there is no minimum), with the
+        evaluator's relative slack :data:`~splitbench.tolerances.FEASIBILITY_RTOL`."""
         a_min = self.request.min_accuracy
         if a_min is None:
             return self.dnn.exits
+        floor = a_min * (1 - FEASIBILITY_RTOL)
         return tuple(
-            ex for ex in self.dnn.exits if ex.accuracy is not None and ex.accuracy >= a_min
+            ex for ex in self.dnn.exits if ex.accuracy is not None and ex.accuracy >= floor
         )
 
     def iter_handovers(self, exit_block: int) -> Iterator[tuple[int, float]]:

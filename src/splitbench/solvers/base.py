@@ -1,85 +1,82 @@
-"""The solver contract: one result type, one status vocabulary, one registry.
+"""The solver contract: settings, one result type, and the native-status tables.
 
-Every backend is an adapter with a ``name``, an availability check that carries
-its reason, a version, and ``solve(milp, settings) -> SolverResult``. Adapters
-translate the solver-neutral :class:`~splitbench.formulations.MILP` into their own
-objects, map every native status into :class:`~splitbench.solution.Status` (a
-status they do not know becomes ``error`` with the native text, never an
-exception), and keep the incumbent and the dual bound in separate fields. Solver
-packages are imported only when an adapter is used, so ``import splitbench`` works
-without any of them.
-
-Names: ``highs`` (highspy, arrays passed directly), ``pyomo-highs`` and
-``pyomo:NAME`` (a Pyomo model solved by any solver Pyomo knows), ``cbc`` (PuLP
-with its bundled CBC), ``scip`` (pyscipopt, when installed).
+Every backend is an adapter (:class:`SolverAdapter`) with a ``name``, an
+availability check that carries its reason, a version, its table of native
+statuses, and ``solve(milp, settings) -> SolverResult``. Two questions, two fields
+(STYLE.md): each adapter maps its solver's native status through its own plain
+dict, ``{native: (Termination, Proof)}`` (:data:`NativeStatusTable`), with the one
+function :func:`map_native_status`; an unknown native status becomes termination
+``error`` carrying the native text, never an exception. The shared
+:func:`~splitbench.status.status_of` then turns termination, proof and whether
+there is an incumbent into the :class:`~splitbench.status.Status`
+(:func:`result_from_native` does both). Incumbent and dual bound are separate
+fields. Solver packages are imported only inside the adapters' functions, so
+``import splitbench`` needs none of them.
 
 Examples
 --------
->>> from splitbench.formulations import MILPBuilder
->>> b = MILPBuilder("tiny")
->>> x = b.add_vars("x", ["a", "b"], cost=[1.0, 2.0], upper=1.0, integer=True)
->>> _ = b.add_rows("cover", 1, rows=[0, 0], cols=x, vals=1.0, lower=1.0)
->>> result = solve_milp(b.build(objective_constant=0.5), "highs")
->>> result.status.value, result.objective, [round(abs(v)) for v in result.values]
-('optimal', 1.5, [1, 0])
->>> "highs" in available_solvers()
-True
->>> solve_milp(b.build(), "gurobi-direct")
+>>> table = {"Optimal": (Termination.COMPLETED, Proof.OPTIMAL)}
+>>> map_native_status(table, "Optimal")
+(<Termination.COMPLETED: 'completed'>, <Proof.OPTIMAL: 'optimal'>)
+>>> map_native_status(table, "Something new")
+(<Termination.ERROR: 'error'>, <Proof.NONE: 'none'>)
+>>> result = result_from_native(table, "Something new", values=None, all_bounded=True)
+>>> result.status.value, result.termination.value, result.message
+('none', 'error', 'unknown native status: Something new')
+>>> check_settings(SolverSettings(time_limit_s=float("nan")))
 Traceback (most recent call last):
 ...
-splitbench.errors.UsageError: unknown solver 'gurobi-direct'; available: ...
+splitbench.errors.UsageError: time limit (--time-limit) must be a positive, finite number \
+of seconds, got nan
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+import math
+import numbers
+import os
+import shutil
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
+from splitbench.answer import Settings
 from splitbench.errors import UsageError
-from splitbench.solution import Status
-
-if TYPE_CHECKING:
-    from splitbench.formulations.milp import MILP
+from splitbench.milp import MILP
+from splitbench.status import Proof, Status, Termination, status_of
 
 __all__ = [
-    "SOLVERS",
+    "MIN_TIME_LIMIT_S",
+    "NativeStatusTable",
     "SolverAdapter",
     "SolverResult",
     "SolverSettings",
-    "available_solvers",
-    "describe_solvers",
-    "get_solver",
+    "all_bounded",
+    "cbc_executable",
+    "check_settings",
+    "map_native_status",
     "module_available",
-    "solve_milp",
+    "result_from_native",
+    "solver_time_limit",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
+SolverSettings = Settings
+"""What every backend is told: :class:`splitbench.answer.Settings` (time limit,
+relative MIP gap, threads). The absolute MIP gap is always 0."""
 
-@dataclass(frozen=True)
-class SolverSettings:
-    """What every backend is told.
+NativeStatusTable: TypeAlias = Mapping[Hashable, tuple[Termination, Proof]]
+"""An adapter's table: native status -> (why it stopped, what it proved)."""
 
-    Attributes
-    ----------
-    time_limit_s : float or None
-        The solver's own time limit (None: none).
-    mip_rel_gap : float or None
-        Relative gap at which a MIP solve may stop (None: the solver's default).
-    threads : int
-        Solver threads (1 for fair timing).
-    """
+MIN_TIME_LIMIT_S = 0.01
+"""The least time limit a solver is handed (when translation used up the rest)."""
 
-    time_limit_s: float | None = None
-    mip_rel_gap: float | None = None
-    threads: int = 1
+_RESULT_STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.INFEASIBLE, Status.NONE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,13 +86,15 @@ class SolverResult:
     Attributes
     ----------
     status : Status
-        ``optimal``, ``feasible`` (stopped otherwise with an incumbent),
-        ``infeasible``, ``time_limit`` (incumbent kept if any), ``no_solution`` or
-        ``error``.
+        What we hold: ``optimal``, ``feasible``, ``infeasible`` or ``none``
+        (from :func:`~splitbench.status.status_of`; ``invalid`` is the evaluator's word).
+    termination : Termination
+        Why the solver stopped.
     values : ndarray or None
         The incumbent, one value per column.
     objective : float or None
-        The incumbent's objective, ``c @ values + objective_constant``.
+        The incumbent's objective, ``c @ values + objective_constant``, in the
+        model's own units.
     bound : float or None
         The proven lower bound (dual bound), objective constant included.
     nodes : int or None
@@ -111,10 +110,11 @@ class SolverResult:
     solver_version : str or None
         The solver's version.
     message : str
-        The native status, or what went wrong.
+        The native status text, or what went wrong.
     """
 
     status: Status
+    termination: Termination
     values: FloatArray | None = None
     objective: float | None = None
     bound: float | None = None
@@ -126,36 +126,193 @@ class SolverResult:
     solver_version: str | None = None
     message: str = ""
 
+    def __post_init__(self) -> None:
+        if self.status not in _RESULT_STATUSES:
+            raise ValueError(f"a solver result cannot be {self.status.value!r}")
+
 
 class SolverAdapter(Protocol):
     """The contract every backend implements (one adapter per module)."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The name it is registered under (``highs``, ``pyomo:cbc``)."""
+        ...
+
+    @property
+    def native_status(self) -> NativeStatusTable:
+        """Its table of native statuses."""
+        ...
 
     def unavailable_reason(self) -> str | None:
         """None when the backend can run here, else why not."""
+        ...
 
     def version(self) -> str | None:
         """The solver's version string."""
+        ...
 
     def solve(self, milp: MILP, settings: SolverSettings) -> SolverResult:
-        """Solve ``milp`` (minimisation). The adapter may ignore
-        ``milp.objective_constant``: :func:`solve_milp` adds it to objective and bound."""
+        """Solve ``milp`` (a minimisation), honouring every field of ``settings``.
+
+        The adapter leaves ``milp.objective_constant`` out (the caller adds it to
+        objective and bound) and reports ``values``, ``bound``, ``termination`` and
+        ``status``; it never needs to compute ``objective``.
+        """
+        ...
 
 
-SOLUTION_TOLERANCE = 1e-5
-"""A returned solution that breaks a bound (relative) or integrality by more than
-this is not trusted: it is dropped, and an ``optimal`` status becomes ``error``."""
+def check_settings(settings: SolverSettings) -> SolverSettings:
+    """``settings`` if every field is valid, else a :class:`~splitbench.errors.UsageError`.
+
+    A time limit must be positive and finite (or None), the relative MIP gap in
+    [0, 1), the thread count a whole number >= 1.
+
+    Examples
+    --------
+    >>> check_settings(SolverSettings(time_limit_s=2.0)).time_limit_s
+    2.0
+    >>> check_settings(SolverSettings(mip_rel_gap=1.0))
+    Traceback (most recent call last):
+    ...
+    splitbench.errors.UsageError: relative MIP gap (mip_rel_gap) must be in [0, 1), got 1.0
+    >>> check_settings(SolverSettings(threads=0))
+    Traceback (most recent call last):
+    ...
+    splitbench.errors.UsageError: threads must be a whole number >= 1, got 0
+    """
+    limit = settings.time_limit_s
+    if limit is not None and not (_is_number(limit) and math.isfinite(limit) and limit > 0):
+        raise UsageError(
+            f"time limit (--time-limit) must be a positive, finite number of seconds, got {limit!r}"
+        )
+    gap = settings.mip_rel_gap
+    if not (_is_number(gap) and 0.0 <= gap < 1.0):
+        raise UsageError(f"relative MIP gap (mip_rel_gap) must be in [0, 1), got {gap!r}")
+    threads = settings.threads
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise UsageError(f"threads must be a whole number >= 1, got {threads!r}")
+    return settings
 
 
-def _distrust(result: SolverResult, violation: float) -> SolverResult:
-    downgrade = {Status.OPTIMAL: Status.ERROR, Status.FEASIBLE: Status.NO_SOLUTION}
-    return replace(
-        result,
-        values=None,
-        status=downgrade.get(result.status, result.status),
-        message=f"{result.message}; its solution violates the model by {violation:.3g}, dropped",
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def solver_time_limit(settings: SolverSettings, spent_s: float) -> float | None:
+    """The time limit to hand the solver after ``spent_s`` seconds of translation
+    (never below :data:`MIN_TIME_LIMIT_S`; None without a limit).
+
+    Examples
+    --------
+    >>> solver_time_limit(SolverSettings(time_limit_s=2.0), 0.5)
+    1.5
+    >>> solver_time_limit(SolverSettings(time_limit_s=2.0), 3.0)
+    0.01
+    >>> solver_time_limit(SolverSettings(), 3.0) is None
+    True
+    """
+    if settings.time_limit_s is None:
+        return None
+    return max(MIN_TIME_LIMIT_S, settings.time_limit_s - max(0.0, spent_s))
+
+
+def map_native_status(table: NativeStatusTable, native: Hashable) -> tuple[Termination, Proof]:
+    """``table[native]``; an unknown status is ``(error, none)``, never an exception.
+
+    Examples
+    --------
+    >>> map_native_status({}, ["unhashable"])
+    (<Termination.ERROR: 'error'>, <Proof.NONE: 'none'>)
+    """
+    found = _lookup(table, native)
+    return found if found is not None else (Termination.ERROR, Proof.NONE)
+
+
+def _lookup(table: NativeStatusTable, native: Hashable) -> tuple[Termination, Proof] | None:
+    try:
+        return table.get(native)
+    except TypeError:  # an unhashable native status is as unknown as any other
+        return None
+
+
+def result_from_native(
+    table: NativeStatusTable,
+    native: Hashable,
+    *,
+    values: FloatArray | None,
+    all_bounded: bool,
+    text: str | None = None,
+    bound: float | None = None,
+    nodes: int | None = None,
+    solver_time_s: float | None = None,
+    n_vars: int | None = None,
+) -> SolverResult:
+    """The :class:`SolverResult` of a native status (through :func:`map_native_status`).
+
+    Parameters
+    ----------
+    table : NativeStatusTable
+        The adapter's table.
+    native : hashable
+        The solver's status.
+    values : ndarray or None
+        The incumbent the solver returned, if any.
+    all_bounded : bool
+        Whether every column has finite bounds (then "infeasible or unbounded"
+        means infeasible).
+    text : str, optional
+        The solver's own words for the status (default: ``str(native)``).
+    bound, nodes, solver_time_s : optional
+        Passed through (a proof of infeasibility drops the bound and the values).
+    n_vars : int, optional
+        The model's column count; an "optimal" status without a solution for a
+        model with columns is an ``error``.
+
+    Examples
+    --------
+    >>> table = {"ok": (Termination.COMPLETED, Proof.OPTIMAL)}
+    >>> r = result_from_native(table, "ok", values=None, all_bounded=True, n_vars=2)
+    >>> r.status.value, r.termination.value, r.message
+    ('none', 'error', 'ok, without a primal solution')
+    """
+    message = text if text else str(native)
+    termination, proof = map_native_status(table, native)
+    if _lookup(table, native) is None:
+        message = f"unknown native status: {message}"
+    if proof is Proof.INFEASIBLE or (proof is Proof.INFEASIBLE_OR_UNBOUNDED and all_bounded):
+        values, bound = None, None
+    if (
+        termination is Termination.COMPLETED
+        and proof is Proof.OPTIMAL
+        and values is None
+        and (n_vars is None or n_vars > 0)
+    ):
+        termination, message = Termination.ERROR, f"{message}, without a primal solution"
+    status = status_of(termination, proof, has_answer=values is not None, all_bounded=all_bounded)
+    return SolverResult(
+        status=status,
+        termination=termination,
+        values=values,
+        bound=bound if bound is not None and math.isfinite(bound) else None,
+        nodes=nodes,
+        solver_time_s=solver_time_s,
+        message=message,
     )
+
+
+def all_bounded(milp: MILP) -> bool:
+    """Whether every column of ``milp`` has finite bounds (nothing can be unbounded).
+
+    Examples
+    --------
+    >>> from splitbench.milp import MILPBuilder
+    >>> b = MILPBuilder("m")
+    >>> _ = b.add_vars("x", ["a"], upper=1.0)
+    >>> all_bounded(b.build())
+    True
+    """
+    return bool(np.all(np.isfinite(milp.col_lower)) and np.all(np.isfinite(milp.col_upper)))
 
 
 def module_available(module: str) -> bool:
@@ -172,202 +329,21 @@ def module_available(module: str) -> bool:
         return False
 
 
-def _factory(target: str) -> Callable[[], SolverAdapter]:
-    def make() -> SolverAdapter:
-        module_name, _, attr = target.partition(":")
-        adapter: SolverAdapter = getattr(importlib.import_module(module_name), attr)()
-        return adapter
+def cbc_executable() -> str | None:
+    """The CBC binary PuLP bundles (PuLP 3.x), else ``cbc`` on the ``PATH``, else None.
 
-    return make
-
-
-SOLVERS: dict[str, Callable[[], SolverAdapter]] = {
-    "highs": _factory("splitbench.solvers.highs:HighsAdapter"),
-    "pyomo-highs": _factory("splitbench.solvers.pyomo:PyomoHighsAdapter"),
-    "cbc": _factory("splitbench.solvers.cbc:CbcAdapter"),
-    "scip": _factory("splitbench.solvers.scip:ScipAdapter"),
-}
-"""Backend factories by name; ``pyomo:NAME`` is parsed by :func:`get_solver`."""
-
-PYOMO_PREFIX = "pyomo:"
-PYOMO_NAMES_LISTED = (
-    "highs",
-    "appsi_highs",
-    "cbc",
-    "glpk",
-    "scip",
-    "gurobi_direct",
-    "cplex_direct",
-    "xpress_direct",
-)
-"""Pyomo solver names :func:`available_solvers` checks (any other name may be asked)."""
-
-
-def _make(name: str) -> SolverAdapter:
-    if name.startswith(PYOMO_PREFIX) and len(name) > len(PYOMO_PREFIX):
-        from splitbench.solvers.pyomo import PyomoAdapter
-
-        return PyomoAdapter(name[len(PYOMO_PREFIX) :])
-    return SOLVERS[name]()
-
-
-def available_solvers(*, pyomo_names: bool = True) -> list[str]:
-    """The solver names that can run here.
-
-    Parameters
-    ----------
-    pyomo_names : bool
-        Also list ``pyomo:NAME`` for the Pyomo solvers of :data:`PYOMO_NAMES_LISTED`
-        that are available (slower: Pyomo asks each one).
+    Shared by the ``cbc`` backend and ``pyomo:cbc`` (which falls back on it).
 
     Examples
     --------
-    >>> available_solvers(pyomo_names=False)[:1]
-    ['highs']
-    """
-    names = [name for name in SOLVERS if _make(name).unavailable_reason() is None]
-    if pyomo_names and "pyomo-highs" in names:
-        names += [
-            PYOMO_PREFIX + n
-            for n in PYOMO_NAMES_LISTED
-            if _make(PYOMO_PREFIX + n).unavailable_reason() is None
-        ]
-    return names
-
-
-def describe_solvers() -> list[tuple[str, bool, str]]:
-    """``(name, available, version or why not)`` for every registered backend and the
-    Pyomo names of :data:`PYOMO_NAMES_LISTED` (what ``splitbench list solvers`` shows).
-
-    Examples
-    --------
-    >>> rows = describe_solvers()
-    >>> rows[0][:2]
-    ('highs', True)
-    >>> [name for name, ok, _ in rows if not ok and name == "scip"] in (["scip"], [])
+    >>> import os
+    >>> os.access(cbc_executable(), os.X_OK)
     True
     """
-    rows: list[tuple[str, bool, str]] = []
-    names = [*SOLVERS, *(PYOMO_PREFIX + n for n in PYOMO_NAMES_LISTED)]
-    for name in names:
-        adapter = _make(name)
-        reason = adapter.unavailable_reason()
-        if reason is None:
-            rows.append((name, True, adapter.version() or ""))
-        else:
-            rows.append((name, False, reason))
-    return rows
+    if module_available("pulp"):
+        from pulp.apis.coin_api import PULP_CBC_CMD
 
-
-def get_solver(name: str) -> SolverAdapter:
-    """The adapter called ``name``.
-
-    Raises
-    ------
-    UsageError
-        When the name is unknown or the backend cannot run here; the message gives
-        the reason and lists the available solvers.
-
-    Examples
-    --------
-    >>> get_solver("highs").name
-    'highs'
-    >>> get_solver("pyomo:highs").name
-    'pyomo:highs'
-    """
-    if name not in SOLVERS and not name.startswith(PYOMO_PREFIX):
-        raise UsageError(f"unknown solver {name!r}; available: {', '.join(available_solvers())}")
-    adapter = _make(name)
-    reason = adapter.unavailable_reason()
-    if reason is not None:
-        raise UsageError(
-            f"solver {name!r} is not available ({reason}); available: "
-            f"{', '.join(available_solvers())}"
-        )
-    return adapter
-
-
-def solve_milp(
-    milp: MILP,
-    solver: str = "highs",
-    *,
-    time_limit_s: float | None = None,
-    mip_rel_gap: float | None = None,
-    threads: int = 1,
-) -> SolverResult:
-    """Solve ``milp`` with backend ``solver``.
-
-    Parameters
-    ----------
-    milp : MILP
-        The model (a MILP or its relaxation).
-    solver : str
-        A name from :func:`available_solvers` (or any ``pyomo:NAME``).
-    time_limit_s : float, optional
-        The solver's time limit.
-    mip_rel_gap : float, optional
-        Relative MIP gap at which the solver may stop.
-    threads : int
-        Solver threads.
-
-    Returns
-    -------
-    SolverResult
-        Never raises for a solver failure: that is status ``error`` with the
-        message. A row without nonzeros whose bounds exclude 0 makes the model
-        infeasible before any solver is called (PuLP and Pyomo refuse such rows).
-
-    Raises
-    ------
-    UsageError
-        For an unknown or unavailable solver.
-
-    Examples
-    --------
-    >>> from splitbench.formulations import build_routing
-    >>> from splitbench.instance import example_instance
-    >>> milp = build_routing(example_instance()).milp
-    >>> exact = solve_milp(milp, "highs", time_limit_s=60.0, mip_rel_gap=1e-9)
-    >>> lp = solve_milp(milp.relax(), "cbc")
-    >>> exact.status.value, round(exact.objective, 4), round(lp.bound, 4)
-    ('optimal', 0.0856, 0.0612)
-    """
-    adapter = get_solver(solver)
-    conflict = milp.empty_row_conflict()
-    if conflict is not None:
-        return SolverResult(
-            status=Status.INFEASIBLE,
-            solver=solver,
-            solver_version=adapter.version(),
-            message=f"row {conflict} ({milp.row_block_of(conflict)}) has no variables "
-            f"and its bounds exclude 0",
-            solve_time_s=0.0,
-            translate_time_s=0.0,
-        )
-    settings = SolverSettings(time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads)
-    start = time.perf_counter()
-    try:
-        result = adapter.solve(milp, settings)
-    except Exception as err:  # a solve never raises: the failure becomes a result
-        return SolverResult(
-            status=Status.ERROR,
-            solver=solver,
-            solve_time_s=time.perf_counter() - start,
-            message=f"{type(err).__name__}: {err}",
-        )
-    values = result.values
-    if values is not None:
-        violation = (
-            milp.max_violation(values, relative=True) if values.shape == (milp.n_vars,) else np.inf
-        )
-        if violation > SOLUTION_TOLERANCE:
-            result = _distrust(result, violation)
-            values = None
-    constant = milp.objective_constant
-    objective = milp.objective_value(values) if values is not None else None
-    bound = result.bound + constant if result.bound is not None else None
-    if result.status is Status.OPTIMAL and objective is not None:
-        # an LP optimum is its own bound; a MIP bound is never above an optimal incumbent
-        # (solvers that print rounded bounds, e.g. CBC through Pyomo, may say otherwise)
-        bound = objective if bound is None or not milp.is_mip else min(bound, objective)
-    return replace(result, solver=solver, objective=objective, bound=bound)
+        path = getattr(PULP_CBC_CMD, "pulp_cbc_path", None)
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return str(path)
+    return shutil.which("cbc")

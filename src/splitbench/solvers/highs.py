@@ -2,23 +2,33 @@
 
 The constraint matrix goes to ``Highs.passModel`` row-wise (CSR start, index and
 value arrays) with the cost, bound and integrality arrays, so no per-entry Python
-object is ever made. ``threads`` and ``output_flag`` are set before the solve.
-Native statuses map as follows:
+object is ever made. ``output_flag`` is switched off right after the ``Highs``
+object is made (highspy 1.16 prints its banner in the constructor, before any
+option can be set: the command line keeps that off machine-readable output), then
+``threads``, ``time_limit``, ``mip_rel_gap`` and ``mip_abs_gap = 0`` are set before
+the solve. On a time limit HiGHS keeps its incumbent (``getSolution`` when the
+primal solution status is feasible) and its dual bound (``getInfo().mip_dual_bound``);
+both are returned.
 
-================================  =============================================
-HiGHS model status                status
-================================  =============================================
-kOptimal                          optimal
-kInfeasible                       infeasible
-kUnboundedOrInfeasible            infeasible when every column is bounded
-                                  (nothing can be unbounded), else no_solution
-kTimeLimit                        time_limit (with the incumbent if any)
-kIterationLimit, kSolutionLimit,  feasible with an incumbent, else no_solution
-kInterrupt, kObjectiveBound, ...
-kModelEmpty                       optimal, or infeasible when a row
-                                  excludes 0 (no columns)
-anything else                     error, with HiGHS's own text
-================================  =============================================
+Native statuses (:data:`NATIVE_STATUS`, HiGHS model status names):
+
+==================================  ==========================================
+HiGHS model status                  (termination, proof)
+==================================  ==========================================
+kOptimal, kModelEmpty               completed, optimal
+kInfeasible                         completed, infeasible
+kUnboundedOrInfeasible              completed, infeasible or unbounded
+kUnbounded                          completed, unbounded
+kTimeLimit                          time_limit
+kIterationLimit, kSolutionLimit,    other_limit
+kObjectiveBound, kObjectiveTarget,
+kMemoryLimit
+kInterrupt, kHighsInterrupt         interrupted
+kNotset, kLoadError, kModelError,   error
+kPresolveError, kSolveError,
+kPostsolveError, kUnknown
+anything else                       error, with HiGHS's own text
+==================================  ==========================================
 
 Examples
 --------
@@ -26,46 +36,87 @@ Examples
 >>> from splitbench.instance import example_instance
 >>> form = build_routing(example_instance())
 >>> result = HighsAdapter().solve(form.milp, SolverSettings())
->>> result.status.value, round(result.bound, 4), result.nodes
-('optimal', 0.0856, 1)
+>>> result.status.value, result.termination.value, round(result.bound, 4), result.nodes
+('optimal', 'completed', 0.0856, 1)
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from splitbench.solution import Status
-from splitbench.solvers.base import SolverResult, SolverSettings, module_available
+from splitbench.milp import MILP
+from splitbench.solvers.base import (
+    NativeStatusTable,
+    SolverResult,
+    SolverSettings,
+    all_bounded,
+    module_available,
+    result_from_native,
+    solver_time_limit,
+)
+from splitbench.status import Proof, Termination
 
-if TYPE_CHECKING:
-    from splitbench.formulations.milp import MILP
-
-__all__ = ["HighsAdapter", "configured_highs", "highs_from_milp", "read_highs_result"]
+__all__ = [
+    "NATIVE_STATUS",
+    "HighsAdapter",
+    "configured_highs",
+    "highs_from_milp",
+    "read_highs_result",
+]
 
 _K_ROWWISE = 2
 _K_MINIMIZE = 1
-_NO_SOLUTION_STOPS = (
-    "kIterationLimit",
-    "kSolutionLimit",
-    "kInterrupt",
-    "kHighsInterrupt",
-    "kObjectiveBound",
-    "kObjectiveTarget",
-    "kMemoryLimit",
+_K_SOLUTION_FEASIBLE = 2  # highspy.SolutionStatus.kSolutionStatusFeasible
+_INFINITE = 1e30  # HiGHS's dual bound is +-inf (or huge) when it has none
+
+_C, _T, _L, _I, _E = (
+    Termination.COMPLETED,
+    Termination.TIME_LIMIT,
+    Termination.OTHER_LIMIT,
+    Termination.INTERRUPTED,
+    Termination.ERROR,
 )
+NATIVE_STATUS: NativeStatusTable = {
+    "kOptimal": (_C, Proof.OPTIMAL),
+    "kModelEmpty": (_C, Proof.OPTIMAL),
+    "kInfeasible": (_C, Proof.INFEASIBLE),
+    "kUnboundedOrInfeasible": (_C, Proof.INFEASIBLE_OR_UNBOUNDED),
+    "kUnbounded": (_C, Proof.UNBOUNDED),
+    "kTimeLimit": (_T, Proof.NONE),
+    "kIterationLimit": (_L, Proof.NONE),
+    "kSolutionLimit": (_L, Proof.NONE),
+    "kObjectiveBound": (_L, Proof.NONE),
+    "kObjectiveTarget": (_L, Proof.NONE),
+    "kMemoryLimit": (_L, Proof.NONE),
+    "kInterrupt": (_I, Proof.NONE),
+    "kHighsInterrupt": (_I, Proof.NONE),
+    "kNotset": (_E, Proof.NONE),
+    "kLoadError": (_E, Proof.NONE),
+    "kModelError": (_E, Proof.NONE),
+    "kPresolveError": (_E, Proof.NONE),
+    "kSolveError": (_E, Proof.NONE),
+    "kPostsolveError": (_E, Proof.NONE),
+    "kUnknown": (_E, Proof.NONE),
+}
+"""HiGHS model status name -> (termination, proof)."""
 
 
-def configured_highs(settings: SolverSettings | None = None) -> Any:
-    """A silent ``highspy.Highs`` with the options of ``settings`` set (threads before
-    any solve, time limit, relative gap); with no settings, only silenced.
+def configured_highs(
+    settings: SolverSettings | None = None, *, time_limit_s: float | None = None
+) -> Any:
+    """A silent ``highspy.Highs`` with the options of ``settings`` set: threads,
+    time limit (``time_limit_s`` when given, else the settings'), relative gap and
+    an absolute gap of 0. With no settings it is only silenced.
 
     Examples
     --------
-    >>> configured_highs(SolverSettings(time_limit_s=2.0)).getOptionValue("time_limit")[1]
-    2.0
+    >>> h = configured_highs(SolverSettings(time_limit_s=2.0, mip_rel_gap=1e-6))
+    >>> [h.getOptionValue(k)[1] for k in ("time_limit", "mip_rel_gap", "mip_abs_gap")]
+    [2.0, 1e-06, 0.0]
     """
     import highspy
 
@@ -74,18 +125,31 @@ def configured_highs(settings: SolverSettings | None = None) -> Any:
     if settings is None:
         return h
     h.setOptionValue("threads", int(settings.threads))
-    if settings.time_limit_s is not None:
-        h.setOptionValue("time_limit", float(settings.time_limit_s))
-    if settings.mip_rel_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    limit = time_limit_s if time_limit_s is not None else settings.time_limit_s
+    if limit is not None:
+        h.setOptionValue("time_limit", float(limit))
+    h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    h.setOptionValue("mip_abs_gap", 0.0)
     return h
 
 
-def highs_from_milp(milp: MILP, settings: SolverSettings, *, with_constant: bool = False) -> Any:
-    """A ``highspy.Highs`` holding ``milp`` with the options of ``settings`` set.
+def highs_from_milp(
+    milp: MILP,
+    settings: SolverSettings | None = None,
+    *,
+    time_limit_s: float | None = None,
+    with_constant: bool = False,
+) -> Any:
+    """A ``highspy.Highs`` holding ``milp`` with the options of ``settings`` set
+    (see :func:`configured_highs`).
 
-    With ``with_constant`` the objective constant becomes HiGHS's offset (for MPS
-    export); otherwise it is left out (the caller adds it).
+    With ``with_constant`` the objective constant becomes HiGHS's offset;
+    otherwise it is left out (the caller adds it).
+
+    Raises
+    ------
+    ValueError
+        When HiGHS refuses the arrays.
 
     Examples
     --------
@@ -95,7 +159,9 @@ def highs_from_milp(milp: MILP, settings: SolverSettings, *, with_constant: bool
     >>> h.getNumCol(), h.getNumRow(), h.getOptionValue("threads")[1]
     (64, 41, 1)
     """
-    h = configured_highs(settings)
+    h = configured_highs(
+        settings if settings is not None else SolverSettings(), time_limit_s=time_limit_s
+    )
     a = milp.A
     status = h.passModel(
         milp.n_vars,
@@ -120,46 +186,41 @@ def highs_from_milp(milp: MILP, settings: SolverSettings, *, with_constant: bool
 
 
 def read_highs_result(h: Any, *, is_mip: bool, bounded: bool) -> SolverResult:
-    """Read status, incumbent, bound, nodes and time from a ``Highs`` that has run."""
-    import highspy
+    """Status, incumbent, dual bound, nodes and HiGHS's clock from a ``Highs`` that has
+    run (an incumbent is read whenever HiGHS holds a feasible primal solution,
+    whatever stopped it).
 
-    model_status = h.getModelStatus()
-    name = model_status.name
+    Parameters
+    ----------
+    h : highspy.Highs
+        After ``run()``.
+    is_mip : bool
+        Whether the model has integer columns (LPs report no bound or nodes here).
+    bounded : bool
+        Whether every column has finite bounds.
+    """
+    name = h.getModelStatus().name
     info = h.getInfo()
-    has_solution = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
-    values = np.array(h.getSolution().col_value, dtype=float) if has_solution else None
-    text = h.modelStatusToString(model_status)
-    if name == "kModelEmpty":  # no columns: feasible exactly when every row admits 0
-        lp = h.getLp()
-        ok = all(lo <= 0 <= up for lo, up in zip(lp.row_lower_, lp.row_upper_, strict=True))
-        status = Status.OPTIMAL if ok else Status.INFEASIBLE
-        values = np.zeros(0) if ok else None
-    elif name == "kOptimal":
-        status = Status.OPTIMAL
-    elif name == "kInfeasible" or (name == "kUnboundedOrInfeasible" and bounded):
-        status = Status.INFEASIBLE
-    elif name == "kTimeLimit":
-        status = Status.TIME_LIMIT
-    elif name in _NO_SOLUTION_STOPS or name == "kUnboundedOrInfeasible":
-        status = Status.FEASIBLE if values is not None else Status.NO_SOLUTION
-    else:
-        status = Status.ERROR
-    if status is Status.OPTIMAL and values is None and h.getNumCol() > 0:
-        status, text = Status.ERROR, f"{text} without a primal solution"
-    bound = None
-    nodes = None
+    values = None
+    if name == "kModelEmpty":
+        values = np.zeros(h.getNumCol())
+    elif int(info.primal_solution_status) == _K_SOLUTION_FEASIBLE:
+        values = np.array(h.getSolution().col_value, dtype=float)
+    bound = nodes = None
     if is_mip:
         dual = float(info.mip_dual_bound)
-        bound = dual if np.isfinite(dual) and abs(dual) < 1e30 else None
+        bound = dual if np.isfinite(dual) and abs(dual) < _INFINITE else None
         nodes = int(info.mip_node_count)
-    return SolverResult(
-        status=status,
-        values=values if status is not Status.INFEASIBLE else None,
+    return result_from_native(
+        NATIVE_STATUS,
+        name,
+        values=values,
+        all_bounded=bounded,
+        text=str(h.modelStatusToString(h.getModelStatus())),
         bound=bound,
         nodes=nodes,
         solver_time_s=float(h.getRunTime()),
-        solver_version=HighsAdapter().version(),
-        message=text,
+        n_vars=int(h.getNumCol()),
     )
 
 
@@ -167,13 +228,14 @@ class HighsAdapter:
     """Backend ``highs``: highspy with the model passed as arrays."""
 
     name = "highs"
+    native_status = NATIVE_STATUS
 
     def unavailable_reason(self) -> str | None:
         """None when highspy is installed."""
         return None if module_available("highspy") else "highspy is not installed"
 
     def version(self) -> str | None:
-        """HiGHS's version, e.g. ``1.15.1``."""
+        """HiGHS's version, e.g. ``1.16.0``."""
         import highspy
 
         return (
@@ -186,14 +248,16 @@ class HighsAdapter:
         start = time.perf_counter()
         h = highs_from_milp(milp, settings)
         translated = time.perf_counter()
+        limit = solver_time_limit(settings, translated - start)
+        if limit is not None:
+            h.setOptionValue("time_limit", float(limit))
         h.run()
         done = time.perf_counter()
-        bounded = bool(np.all(np.isfinite(milp.col_lower)) and np.all(np.isfinite(milp.col_upper)))
-        result = read_highs_result(h, is_mip=milp.is_mip, bounded=bounded)
-        return _with_times(result, translated - start, done - translated)
-
-
-def _with_times(result: SolverResult, translate: float, solve: float) -> SolverResult:
-    from dataclasses import replace
-
-    return replace(result, translate_time_s=translate, solve_time_s=solve)
+        result = read_highs_result(h, is_mip=milp.is_mip, bounded=all_bounded(milp))
+        return replace(
+            result,
+            translate_time_s=translated - start,
+            solve_time_s=done - translated,
+            solver=self.name,
+            solver_version=self.version(),
+        )

@@ -5,21 +5,30 @@ per column: Binary, Integers or Reals) and one indexed ``Constraint`` (one
 ``lo <= expr <= hi`` per non-empty sparse row), so any solver Pyomo knows can run
 the identical model. ``pyomo-highs`` is ``pyomo:highs`` (Pyomo's HiGHS interface).
 ``pyomo:cbc`` falls back on the CBC binary bundled with PuLP when no ``cbc`` is on
-the ``PATH``. The time limit goes through Pyomo's ``timelimit``; the gap and the
-thread count through the solver's own option names where they are known
-(:data:`OPTION_NAMES`), and are left at the solver's defaults otherwise.
+the ``PATH``. The time limit goes through Pyomo's ``timelimit``; the relative gap,
+an absolute gap of 0 and the thread count through each solver's own option names
+(:data:`OPTION_NAMES`; a solver not listed keeps its defaults). A command-line
+solver that Pyomo kills after its time limit (``subprocess.TimeoutExpired``) is
+termination ``time_limit``, and its temporary files are removed.
 
-==============================================  =======================================
-Pyomo termination condition                     status
-==============================================  =======================================
-optimal, globallyOptimal, locallyOptimal        optimal
-infeasible; infeasibleOrUnbounded when every    infeasible
-column is bounded
-maxTimeLimit                                    time_limit (incumbent if any)
-other limits, interrupts, feasible              feasible with an incumbent, else
-                                                no_solution
-error, solverFailure, unknown, anything else    error, with Pyomo's text
-==============================================  =======================================
+Native statuses (:data:`NATIVE_STATUS`, Pyomo's ``TerminationCondition`` values):
+
+==============================================  =====================================
+Pyomo termination condition                     (termination, proof)
+==============================================  =====================================
+optimal, globallyOptimal, locallyOptimal        completed, optimal
+infeasible                                      completed, infeasible
+infeasibleOrUnbounded                           completed, infeasible or unbounded
+unbounded                                       completed, unbounded
+feasible                                        completed, none
+maxTimeLimit                                    time_limit
+maxIterations, maxEvaluations, minStepLength,   other_limit
+minFunctionValue, intermediateNonInteger,
+resourceInterrupt, other
+userInterrupt                                   interrupted
+TimeoutExpired (Pyomo killed the solver)        time_limit
+unknown, error, solverFailure, noSolution, ...  error, with Pyomo's text
+==============================================  =====================================
 
 Examples
 --------
@@ -35,48 +44,93 @@ from __future__ import annotations
 
 import logging
 import math
+import subprocess
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from splitbench.solution import Status
-from splitbench.solvers.base import SolverResult, SolverSettings, module_available
+from splitbench.milp import MILP
+from splitbench.solvers.base import (
+    NativeStatusTable,
+    SolverResult,
+    SolverSettings,
+    all_bounded,
+    cbc_executable,
+    module_available,
+    result_from_native,
+    solver_time_limit,
+)
+from splitbench.status import Proof, Termination
 
-if TYPE_CHECKING:
-    from splitbench.formulations.milp import MILP
-
-__all__ = ["OPTION_NAMES", "PyomoAdapter", "PyomoHighsAdapter", "pyomo_from_milp"]
+__all__ = [
+    "NATIVE_STATUS",
+    "OPTION_NAMES",
+    "PyomoAdapter",
+    "PyomoHighsAdapter",
+    "pyomo_from_milp",
+    "read_pyomo_result",
+]
 
 OPTION_NAMES: dict[str, dict[str, str]] = {
-    "highs": {"gap": "mip_rel_gap", "threads": "threads"},
-    "appsi_highs": {"gap": "mip_rel_gap", "threads": "threads"},
-    "cbc": {"gap": "ratioGap", "threads": "threads"},
-    "appsi_cbc": {"gap": "ratioGap", "threads": "threads"},
+    "highs": {"gap": "mip_rel_gap", "absgap": "mip_abs_gap", "threads": "threads"},
+    "appsi_highs": {"gap": "mip_rel_gap", "absgap": "mip_abs_gap", "threads": "threads"},
+    "cbc": {"gap": "ratioGap", "absgap": "allowableGap"},
+    "appsi_cbc": {"gap": "ratioGap", "absgap": "allowableGap"},
     "glpk": {"gap": "mipgap"},
-    "scip": {"gap": "limits/gap"},
-    "gurobi": {"gap": "MIPGap", "threads": "Threads"},
-    "gurobi_direct": {"gap": "MIPGap", "threads": "Threads"},
-    "gurobi_persistent": {"gap": "MIPGap", "threads": "Threads"},
-    "cplex": {"gap": "mipgap", "threads": "threads"},
-    "cplex_direct": {"gap": "mipgap", "threads": "threads"},
-    "xpress_direct": {"gap": "miprelstop", "threads": "threads"},
+    "scip": {"gap": "limits/gap", "absgap": "limits/absgap"},
+    "gurobi": {"gap": "MIPGap", "absgap": "MIPGapAbs", "threads": "Threads"},
+    "gurobi_direct": {"gap": "MIPGap", "absgap": "MIPGapAbs", "threads": "Threads"},
+    "gurobi_persistent": {"gap": "MIPGap", "absgap": "MIPGapAbs", "threads": "Threads"},
+    "cplex": {
+        "gap": "mip_tolerances_mipgap",
+        "absgap": "mip_tolerances_absmipgap",
+        "threads": "threads",
+    },
+    "cplex_direct": {
+        "gap": "mip_tolerances_mipgap",
+        "absgap": "mip_tolerances_absmipgap",
+        "threads": "threads",
+    },
+    "xpress_direct": {"gap": "miprelstop", "absgap": "mipabsstop", "threads": "threads"},
 }
-"""Solver option names for the relative MIP gap and the thread count, per Pyomo name."""
+"""Solver option names for the relative gap, the absolute gap (set to 0) and the
+thread count, per Pyomo solver name (CBC runs single-threaded without an option)."""
 
-_OPTIMAL = ("optimal", "globallyOptimal", "locallyOptimal")
-_STOPPED = (
-    "maxIterations",
-    "maxEvaluations",
-    "minFunctionValue",
-    "minStepLength",
-    "userInterrupt",
-    "resourceInterrupt",
-    "licensingProblems",
-    "feasible",
-    "other",
-)
+_C, _L = Termination.COMPLETED, Termination.OTHER_LIMIT
+NATIVE_STATUS: NativeStatusTable = {
+    "optimal": (_C, Proof.OPTIMAL),
+    "globallyOptimal": (_C, Proof.OPTIMAL),
+    "locallyOptimal": (_C, Proof.OPTIMAL),
+    "infeasible": (_C, Proof.INFEASIBLE),
+    "infeasibleOrUnbounded": (_C, Proof.INFEASIBLE_OR_UNBOUNDED),
+    "unbounded": (_C, Proof.UNBOUNDED),
+    "feasible": (_C, Proof.NONE),
+    "maxTimeLimit": (Termination.TIME_LIMIT, Proof.NONE),
+    "maxIterations": (_L, Proof.NONE),
+    "maxEvaluations": (_L, Proof.NONE),
+    "minStepLength": (_L, Proof.NONE),
+    "minFunctionValue": (_L, Proof.NONE),
+    "intermediateNonInteger": (_L, Proof.NONE),
+    "resourceInterrupt": (_L, Proof.NONE),
+    "other": (_L, Proof.NONE),
+    "userInterrupt": (Termination.INTERRUPTED, Proof.NONE),
+    "TimeoutExpired": (Termination.TIME_LIMIT, Proof.NONE),
+    "unknown": (Termination.ERROR, Proof.NONE),
+    "error": (Termination.ERROR, Proof.NONE),
+    "solverFailure": (Termination.ERROR, Proof.NONE),
+    "internalSolverError": (Termination.ERROR, Proof.NONE),
+    "invalidProblem": (Termination.ERROR, Proof.NONE),
+    "licensingProblems": (Termination.ERROR, Proof.NONE),
+    "noSolution": (Termination.ERROR, Proof.NONE),
+}
+"""Pyomo ``TerminationCondition`` value -> (termination, proof); ``TimeoutExpired``
+stands for Pyomo killing a command-line solver that overran its time limit."""
+
+_NO_VALUES = ("infeasible", "infeasibleOrUnbounded", "intermediateNonInteger")
+"""Conditions whose reported point is not an incumbent (CBC stopped on a fractional
+LP point reports ``intermediateNonInteger``)."""
 
 
 def pyomo_from_milp(milp: MILP, *, with_constant: bool = False) -> Any:
@@ -111,15 +165,14 @@ def pyomo_from_milp(milp: MILP, *, with_constant: bool = False) -> Any:
 
     def row(m: Any, i: int) -> Any:
         start, stop = a.indptr[i], a.indptr[i + 1]
-        if start == stop:
-            return pyo.Constraint.Skip  # solve_milp checked empty rows against their bounds
-        expr = pyo.quicksum(
-            (
-                float(v) * x[int(j)]
-                for j, v in zip(a.indices[start:stop], a.data[start:stop], strict=True)
-            )
-        )
         lo, up = float(milp.row_lower[i]), float(milp.row_upper[i])
+        if start == stop or not (math.isfinite(lo) or math.isfinite(up)):
+            # solve_milp checked empty rows against their bounds; a free row binds nothing
+            return pyo.Constraint.Skip
+        expr = pyo.quicksum(
+            float(v) * x[int(j)]
+            for j, v in zip(a.indices[start:stop], a.data[start:stop], strict=True)
+        )
         if lo == up:
             return expr == lo
         return (lo if math.isfinite(lo) else None, expr, up if math.isfinite(up) else None)
@@ -141,8 +194,56 @@ def _number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def _value(var: Any) -> float:
+    """A variable's value; one the solver never saw (in no row and not in the
+    objective) takes the point of its bounds nearest 0."""
+    if var.value is not None:
+        return float(var.value)
+    lo = var.lb if var.lb is not None else -math.inf
+    up = var.ub if var.ub is not None else math.inf
+    return float(min(max(0.0, lo), up))
+
+
+def read_pyomo_result(model: Any, results: Any, *, bounded: bool, is_mip: bool) -> SolverResult:
+    """The result of ``opt.solve(model, load_solutions=False)`` (loads the incumbent
+    into ``model`` when there is one)."""
+    from pyomo.common.log import LoggingIntercept
+
+    condition = getattr(results.solver.termination_condition, "value", None)
+    if not isinstance(condition, str):
+        condition = str(results.solver.termination_condition).rsplit(".", 1)[-1]
+    n_solutions = len(results.solution) if hasattr(results, "solution") else 0
+    values = None
+    if n_solutions and condition not in _NO_VALUES:
+        with LoggingIntercept(level=logging.WARNING):  # "loading an aborted status"
+            model.solutions.load_from(results)
+        values = np.array([_value(v) for v in model.x.values()], dtype=float)
+    elapsed = _number(getattr(results.solver, "wallclock_time", None))
+    if elapsed is None:
+        elapsed = _number(getattr(results.solver, "time", None))
+    text = getattr(results.solver, "message", None)
+    return result_from_native(
+        NATIVE_STATUS,
+        condition,
+        values=values,
+        all_bounded=bounded,
+        text=f"{condition}: {text}" if isinstance(text, str) and text else condition,
+        bound=_number(results.problem.lower_bound) if is_mip else None,
+        solver_time_s=elapsed,
+        n_vars=len(model.x),
+    )
+
+
 class PyomoAdapter:
-    """Backend ``pyomo:NAME``: a Pyomo model solved by Pyomo's solver ``NAME``."""
+    """Backend ``pyomo:NAME``: a Pyomo model solved by Pyomo's solver ``NAME``.
+
+    Parameters
+    ----------
+    solver_name : str
+        A name Pyomo's ``SolverFactory`` knows (``cbc``, ``glpk``, ``gurobi_direct``).
+    """
+
+    native_status = NATIVE_STATUS
 
     def __init__(self, solver_name: str) -> None:
         self.solver_name = solver_name
@@ -153,8 +254,6 @@ class PyomoAdapter:
 
         opt = pyo.SolverFactory(self.solver_name)
         if self.solver_name == "cbc" and not opt.available(exception_flag=False):
-            from splitbench.solvers.cbc import cbc_executable
-
             bundled = cbc_executable()
             if bundled is not None:
                 opt = pyo.SolverFactory("cbc", executable=bundled)
@@ -186,40 +285,65 @@ class PyomoAdapter:
         return f"pyomo {pyomo.version.version} / {self.solver_name} {solver}"
 
     def options(self, settings: SolverSettings) -> dict[str, Any]:
-        """The solver options for ``settings`` (gap and threads, where known)."""
+        """The solver options for ``settings``: relative gap, absolute gap 0 and
+        threads, under the solver's names (:data:`OPTION_NAMES`).
+
+        Examples
+        --------
+        >>> PyomoAdapter("cbc").options(SolverSettings(mip_rel_gap=1e-6))
+        {'ratioGap': 1e-06, 'allowableGap': 0.0}
+        """
         names = OPTION_NAMES.get(self.solver_name, {})
         out: dict[str, Any] = {}
-        if settings.mip_rel_gap is not None and "gap" in names:
-            out[names["gap"]] = settings.mip_rel_gap
+        if "gap" in names:
+            out[names["gap"]] = float(settings.mip_rel_gap)
+        if "absgap" in names:
+            out[names["absgap"]] = 0.0
         if "threads" in names:
-            out[names["threads"]] = settings.threads
+            out[names["threads"]] = int(settings.threads)
         return out
 
     def solve(self, milp: MILP, settings: SolverSettings) -> SolverResult:
         """Build the Pyomo model and solve it (objective constant left to the caller)."""
+        from pyomo.common.log import LoggingIntercept
+        from pyomo.common.tempfiles import TempfileManager
+
         start = time.perf_counter()
         model = pyomo_from_milp(milp)
         opt = self._factory()
         translated = time.perf_counter()
+        limit = solver_time_limit(settings, translated - start)
         kwargs: dict[str, Any] = {"load_solutions": False, "options": self.options(settings)}
-        if settings.time_limit_s is not None:
-            kwargs["timelimit"] = settings.time_limit_s
-        results = opt.solve(model, **kwargs)
+        if limit is not None:
+            kwargs["timelimit"] = limit
+        bounded = all_bounded(milp)
+        # the outer context removes the files of a solver that was killed mid-solve
+        # (Pyomo warns that it pops the solver's orphaned context: expected here)
+        with LoggingIntercept(module="pyomo.common.tempfiles"), TempfileManager:
+            try:
+                results = opt.solve(model, **kwargs)
+            except subprocess.TimeoutExpired:
+                results = None
         done = time.perf_counter()
-        bounded = bool(np.all(np.isfinite(milp.col_lower)) and np.all(np.isfinite(milp.col_upper)))
-        result = _read(model, results, bounded=bounded, is_mip=milp.is_mip)
-        if result.message.startswith("intermediateNonInteger"):
-            # e.g. CBC stopped with a fractional LP point: no incumbent; a stop at the
-            # time limit is still a time limit
-            limit = settings.time_limit_s
-            hit = limit is not None and done - translated >= 0.99 * limit
-            result = replace(
-                result, values=None, status=Status.TIME_LIMIT if hit else Status.NO_SOLUTION
+        if results is None:
+            result = result_from_native(
+                NATIVE_STATUS,
+                "TimeoutExpired",
+                values=None,
+                all_bounded=bounded,
+                text=f"{self.solver_name} ran past its time limit and was stopped by Pyomo",
             )
+        else:
+            result = read_pyomo_result(model, results, bounded=bounded, is_mip=milp.is_mip)
+            stopped_at_limit = limit is not None and done - translated >= 0.99 * limit
+            if "intermediateNonInteger" in result.message and stopped_at_limit:
+                # CBC stopped on a fractional point at the time limit: that is the limit
+                result = replace(result, termination=Termination.TIME_LIMIT)
         return replace(
             result,
             translate_time_s=translated - start,
             solve_time_s=done - translated,
+            solver=self.name,
             solver_version=self.version(),
         )
 
@@ -230,43 +354,3 @@ class PyomoHighsAdapter(PyomoAdapter):
     def __init__(self) -> None:
         super().__init__("highs")
         self.name = "pyomo-highs"
-
-
-def _read(model: Any, results: Any, *, bounded: bool, is_mip: bool) -> SolverResult:
-    from pyomo.common.log import LoggingIntercept
-
-    condition = str(results.solver.termination_condition)
-    condition = condition.rsplit(".", 1)[-1]
-    n_solutions = len(results.solution) if hasattr(results, "solution") else 0
-    values = None
-    if n_solutions and condition not in ("infeasible", "infeasibleOrUnbounded"):
-        with LoggingIntercept(level=logging.WARNING):  # "loading an aborted status"
-            model.solutions.load_from(results)
-        values = np.array(
-            [v.value if v.value is not None else 0.0 for v in model.x.values()], dtype=float
-        )
-    if condition in _OPTIMAL:
-        status = Status.OPTIMAL
-    elif condition == "infeasible" or (condition == "infeasibleOrUnbounded" and bounded):
-        status = Status.INFEASIBLE
-    elif condition == "maxTimeLimit":
-        status = Status.TIME_LIMIT
-    elif condition in _STOPPED or condition == "infeasibleOrUnbounded":
-        status = Status.FEASIBLE if values is not None else Status.NO_SOLUTION
-    else:
-        status = Status.ERROR
-    if status is Status.OPTIMAL and values is None and len(model.x):
-        status = Status.ERROR
-    bound = _number(results.problem.lower_bound) if is_mip else None
-    if status is Status.INFEASIBLE:
-        values, bound = None, None
-    elapsed = _number(getattr(results.solver, "wallclock_time", None))
-    if elapsed is None:
-        elapsed = _number(getattr(results.solver, "time", None))
-    message = condition
-    text = getattr(results.solver, "message", None)
-    if isinstance(text, str) and text:
-        message = f"{condition}: {text}"
-    return SolverResult(
-        status=status, values=values, bound=bound, solver_time_s=elapsed, message=message
-    )

@@ -4,7 +4,7 @@ Every builder returns a :class:`splitbench.instance.Network` and draws all its
 randomness from a local :class:`numpy.random.Generator` made from an explicit
 ``seed``, so the same parameters give the identical network. The registry
 :data:`BUILDERS` maps a builder name to its function; :func:`build_network` calls one
-by name and checks the parameters first.
+by name and checks the parameters first (an unknown name lists the known ones).
 
 =============  ===============================================  ==========================
 name           function                                         module
@@ -29,12 +29,12 @@ Examples
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from collections.abc import Callable
 from typing import Any
 
-from splitbench.errors import UnknownNameError, UsageError
+from splitbench.errors import UsageError
 from splitbench.instance.model import Network
+from splitbench.registry import Registry
 from splitbench.topology.random_graphs import (
     RandomNetworkSpec,
     random_geometric_network,
@@ -79,16 +79,18 @@ __all__ = [
 
 NetworkBuilder = Callable[..., Network]
 
-BUILDERS: Mapping[str, NetworkBuilder] = MappingProxyType(
-    {
-        "geometric": random_geometric_network,
-        "random": random_network,
-        "tiered": tiered_network,
-        "topohub": topohub_network,
-        "waxman": waxman_network,
-    }
-)
-"""Every network builder by name (read-only)."""
+BUILDERS = Registry[NetworkBuilder]("network builder")
+"""Every network builder by name."""
+
+for _name, _builder in (
+    ("geometric", random_geometric_network),
+    ("random", random_network),
+    ("tiered", tiered_network),
+    ("topohub", topohub_network),
+    ("waxman", waxman_network),
+):
+    BUILDERS.register(_name, _builder)
+del _name, _builder
 
 
 def builder_names() -> tuple[str, ...]:
@@ -117,14 +119,9 @@ def get_builder(name: str) -> NetworkBuilder:
     >>> get_builder("mesh")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    splitbench.errors.UnknownNameError: unknown network builder 'mesh'; known: geometric, ...
+    splitbench.errors.UnknownNameError: unknown network builder 'mesh'; known network builders: ...
     """
-    try:
-        return BUILDERS[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown network builder {name!r}; known: {', '.join(builder_names())}"
-        ) from None
+    return BUILDERS.get(name)
 
 
 def build_network(name: str, /, **params: Any) -> Network:

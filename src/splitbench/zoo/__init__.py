@@ -1,6 +1,7 @@
 """DNN profiles: analytic layer tables grouped into blocks, and the FIN BranchyNet models.
 
-Two kinds of models, served by one function, :func:`get_dnn`:
+Two kinds of models, served by one function, :func:`get_dnn`, through one registry,
+:data:`MODELS` (an unknown name lists the known ones):
 
 - :data:`ZOO_MODELS` (``alexnet``, ``vgg16``, ``resnet50``, ``mobilenet_v2``,
   ``googlenet``): torchvision architectures written as per-layer shape rules
@@ -25,10 +26,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from splitbench.errors import UnknownNameError, UsageError
+from splitbench.errors import UsageError
 from splitbench.instance import DNN
+from splitbench.registry import Registry
 from splitbench.zoo.branchy import (
     BRANCHY_MODELS,
     DATASETS,
@@ -43,12 +48,16 @@ from splitbench.zoo.profile import ModelProfile, crossing_tensors
 
 __all__ = [
     "BRANCHY_MODELS",
+    "BRANCHY_OPTIONS",
     "DATASETS",
     "FP32_BYTES",
     "IMAGENET_INPUT",
+    "MODELS",
     "ZOO_MODELS",
+    "ZOO_OPTIONS",
     "BranchyModel",
     "Layer",
+    "ModelEntry",
     "ModelProfile",
     "Tensor",
     "ZooModel",
@@ -65,8 +74,59 @@ __all__ = [
     "to_dnn",
 ]
 
-if set(ZOO_MODELS) & set(BRANCHY_MODELS):  # pragma: no cover - a registry bug
-    raise ImportError("a model name is registered both in ZOO_MODELS and BRANCHY_MODELS")
+ZOO_OPTIONS = frozenset({"n_blocks", "cuts", "input_bytes"})
+"""The options :func:`get_dnn` passes to :func:`to_dnn` for a zoo model."""
+
+BRANCHY_OPTIONS = frozenset({"dataset"})
+"""The options :func:`get_dnn` passes to :func:`branchy_dnn` for a BranchyNet model."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model :func:`get_dnn` serves: how to build it and which options it takes.
+
+    Attributes
+    ----------
+    name : str
+        The model name.
+    options : frozenset of str
+        The keyword options ``build`` accepts.
+    build : callable
+        ``build(**options)`` returns the :class:`~splitbench.instance.DNN`.
+    layers : callable or None
+        The per-layer table (zoo models); None for models given per block.
+    """
+
+    name: str
+    options: frozenset[str]
+    build: Callable[..., DNN]
+    layers: Callable[[], tuple[Layer, ...]] | None
+
+
+MODELS = Registry[ModelEntry]("model")
+"""Every model :func:`get_dnn` serves: zoo models, then BranchyNet models (a name in
+both tables is refused when the package is imported)."""
+
+
+def _layers(name: str) -> tuple[Layer, ...]:
+    return get_profile(name).layers
+
+
+for _name in ZOO_MODELS:
+    MODELS.register(
+        _name,
+        ModelEntry(
+            _name,
+            ZOO_OPTIONS,
+            functools.partial(to_dnn, _name),
+            functools.partial(_layers, _name),
+        ),
+    )
+for _name in BRANCHY_MODELS:
+    MODELS.register(
+        _name, ModelEntry(_name, BRANCHY_OPTIONS, functools.partial(branchy_dnn, _name), None)
+    )
+del _name
 
 
 def known_models() -> tuple[str, ...]:
@@ -79,11 +139,7 @@ def known_models() -> tuple[str, ...]:
     >>> known_models()[5:]
     ('b-alexnet', 'b-resnet', 'b-lenet')
     """
-    return (*ZOO_MODELS, *BRANCHY_MODELS)
-
-
-def _unknown(name: str) -> UnknownNameError:
-    return UnknownNameError(f"unknown model {name!r}; known: {', '.join(known_models())}")
+    return MODELS.names()
 
 
 def get_dnn(name: str, **options: Any) -> DNN:
@@ -118,22 +174,18 @@ def get_dnn(name: str, **options: Any) -> DNN:
     >>> get_dnn("inception_v3")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    splitbench.errors.UnknownNameError: unknown model 'inception_v3'; known: alexnet, ...
+    splitbench.errors.UnknownNameError: unknown model 'inception_v3'; known models: alexnet, ...
     """
-    if name in ZOO_MODELS:
-        allowed = {"n_blocks", "cuts", "input_bytes"}
-        if set(options) - allowed:
-            raise UsageError(
-                f"{name} takes the options {sorted(allowed)}, not {sorted(set(options) - allowed)}"
-            )
-        return to_dnn(name, **options)
-    if name in BRANCHY_MODELS:
-        if set(options) - {"dataset"}:
-            raise UsageError(
-                f"{name} takes the option 'dataset' only, not {sorted(set(options) - {'dataset'})}"
-            )
-        return branchy_dnn(name, **options)
-    raise _unknown(name)
+    entry = MODELS.get(name)
+    extra = set(options) - entry.options
+    if extra:
+        takes = (
+            f"the option {next(iter(entry.options))!r} only"
+            if len(entry.options) == 1
+            else f"the options {sorted(entry.options)}"
+        )
+        raise UsageError(f"{name} takes {takes}, not {sorted(extra)}")
+    return entry.build(**options)
 
 
 def layer_table(name: str) -> tuple[Layer, ...]:
@@ -159,11 +211,10 @@ def layer_table(name: str) -> tuple[Layer, ...]:
     ...
     splitbench.errors.UsageError: b-lenet is given per block (the FIN scenario data) and has ...
     """
-    if name in ZOO_MODELS:
-        return get_profile(name).layers
-    if name in BRANCHY_MODELS:
+    entry = MODELS.get(name)
+    if entry.layers is None:
         raise UsageError(
             f"{name} is given per block (the FIN scenario data) and has no layer table; "
             f"use get_dnn({name!r})"
         )
-    raise _unknown(name)
+    return entry.layers()

@@ -8,7 +8,7 @@ import pytest
 
 from splitbench.cli import main
 from splitbench.errors import UnknownNameError, UsageError
-from splitbench.harness.families import FAMILIES, generate
+from splitbench.families import FAMILIES, generate
 from splitbench.instance import example_instance, instance_id, load_instance
 
 SMALL = {
@@ -16,6 +16,7 @@ SMALL = {
     "tiered": {"n_blocks": 3},
     "topohub": {"n_blocks": 3, "topology": "polska"},
     "random-chain": {"blocks": 4, "nodes": 5, "exits": 1},
+    "tiny": {"distribution": "graph", "memory": False},
 }
 
 
@@ -30,7 +31,7 @@ def test_same_seed_same_instance(family: str) -> None:
     assert instance_id(a) == instance_id(b)
 
 
-@pytest.mark.parametrize("family", ["tiered", "topohub", "random-chain"])
+@pytest.mark.parametrize("family", ["tiered", "topohub", "random-chain", "tiny"])
 def test_seed_changes_random_families(family: str) -> None:
     ids = {instance_id(generate(family, SMALL[family], seed=s)) for s in range(3)}
     assert len(ids) == 3

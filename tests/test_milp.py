@@ -1,11 +1,11 @@
-"""The solver-neutral MILP object and its builder."""
+"""The solver-neutral MILP object and its builder (:mod:`splitbench.milp`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from splitbench.formulations import MILP, LazyLabels, MILPBuilder
+from splitbench.milp import MILP, LazyLabels, MILPBuilder
 
 
 def _model() -> MILP:

@@ -46,16 +46,20 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
-from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from splitbench.evaluate import Placement
-from splitbench.graphs._paths import Path, PathSearch, deadline_met, memory_violations
+from splitbench.answer import MethodResult, RunOptions, Status, Termination
+from splitbench.graphs._paths import (
+    Path,
+    PathSearch,
+    deadline_met,
+    graph_facts,
+    memory_violations,
+)
 from splitbench.graphs.layered import LayeredGraph, build_layered_graph
 from splitbench.instance.model import Instance
-from splitbench.methods import RunOptions
-from splitbench.solution import MethodResult, Status
+from splitbench.placement import Placement
 
 __all__ = ["layered_networkx", "networkx_shortest_path", "run_layered_sp", "solve_layered"]
 
@@ -97,16 +101,13 @@ def run_layered_sp(instance: Instance, options: RunOptions) -> MethodResult:
     --------
     >>> from splitbench.instance import example_instance
     >>> res = run_layered_sp(example_instance(), RunOptions())
-    >>> res.status.value, res.info["n_vertices"], res.info["relaxation_bound"] > 0
+    >>> res.termination.value, res.facts.graph_vertices, res.info["relaxation_bound"] > 0
     ('skipped', 46, True)
     """
-    del options
-    start = time.perf_counter()
     graph = build_layered_graph(instance)
     search = PathSearch(graph)
-    built = time.perf_counter()
-    answer = solve_layered(graph, search)
-    return replace(answer, build_time_s=built - start, solve_time_s=time.perf_counter() - built)
+    options.clock.mark_built()
+    return solve_layered(graph, search)
 
 
 def solve_layered(graph: LayeredGraph, search: PathSearch | None = None) -> MethodResult:
@@ -124,22 +125,16 @@ def solve_layered(graph: LayeredGraph, search: PathSearch | None = None) -> Meth
     ('optimal', ('md', 'md', 'md', 'md', 'md'), 1)
     """
     search = search if search is not None else PathSearch(graph)
-    info: dict[str, Any] = {
-        "n_vertices": graph.n_vertices,
-        "n_arcs": graph.n_arcs,
-        "dijkstra_calls": 1,
-    }
+    info: dict[str, Any] = {"dijkstra_calls": 1}
+    result = partial(MethodResult, info=info, facts=graph_facts(graph))
     if graph.infeasible_reason is not None:
-        return MethodResult(
-            Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason, info=info
-        )
+        return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
     path = search.shortest_path(search.cost_matrix)
     if path is None:
-        return MethodResult(
+        return result(
             Status.INFEASIBLE,
             bound=math.inf,
             reason="the layered graph has no source-to-sink path",
-            info=info,
         )
     info["relaxation_bound"] = path.cost
     broken = _limits(graph, path)
@@ -153,27 +148,25 @@ def solve_layered(graph: LayeredGraph, search: PathSearch | None = None) -> Meth
             info["dijkstra_calls"] = 5
             if fastest is None or not deadline_met(graph, fastest.time_s):
                 fast = math.inf if fastest is None else fastest.time_s
-                return MethodResult(
+                return result(
                     Status.INFEASIBLE,
                     bound=math.inf,
                     reason=f"even the fastest placement takes {fast:.6g} s, "
                     f"beyond the deadline {graph.instance.request.deadline_s:g} s",
-                    info=info,
                 )
     if broken:
-        return MethodResult(
-            Status.SKIPPED,
+        return result(
+            Status.NONE,
+            Termination.SKIPPED,
             reason=f"the cheapest path {'; '.join(broken)}: the limits bind, so "
             f"one shortest path is not the answer; {_BETTER_METHODS}",
-            info=info,
         )
     info["path_time_s"] = path.time_s
-    return MethodResult(
+    return result(
         Status.OPTIMAL,
         placement=graph.placement_from_arcs(path.arcs),
         claimed_objective=path.cost,
         bound=path.cost,
-        info=info,
     )
 
 

@@ -17,11 +17,11 @@ rather than return an answer it cannot prove.
 Examples
 --------
 >>> from splitbench.instance import example_instance
->>> from splitbench.methods import RunOptions
+>>> from splitbench.answer import RunOptions
 >>> result = run_exhaustive(example_instance(), RunOptions(params={"max_candidates": 10,
 ...                                                                 "max_routes": 10}))
->>> result.status.value, result.reason
-('skipped', 'more than 10 candidates (exit after block 5 alone has 81 node assignments)')
+>>> result.termination.value, result.reason
+('skipped', 'more than 10 candidates (exit after block 5: more node assignments than that)')
 """
 
 from __future__ import annotations
@@ -30,13 +30,24 @@ import itertools
 import math
 from collections.abc import Iterator, Sequence
 
-from splitbench.evaluate import Placement, evaluate
+from splitbench.answer import MethodResult, RunOptions, Status, Termination
+from splitbench.evaluate import evaluate
 from splitbench.instance.model import ExitPolicy, Instance
-from splitbench.methods import RunOptions
+from splitbench.params import Param, parse_params
+from splitbench.placement import Placement
 from splitbench.routes import route_cost, simple_routes
-from splitbench.solution import MethodResult, Status
 
-__all__ = ["pareto_routes", "run_exhaustive"]
+__all__ = ["PARAMS", "pareto_routes", "run_exhaustive"]
+
+PARAMS = {
+    "max_candidates": Param(int, 200_000, "decline above this many evaluated candidates"),
+    "max_routes": Param(int, 5_000, "decline when a node pair has more simple routes than this"),
+}
+"""The parameters of method ``exhaustive``."""
+
+
+class _OutOfTimeError(Exception):
+    """The time limit passed during the enumeration."""
 
 
 class _DeclinedError(Exception):
@@ -122,18 +133,21 @@ def run_exhaustive(instance: Instance, options: RunOptions) -> MethodResult:
         candidate is feasible, or ``skipped`` with the reason when the instance is
         beyond the limits.
     """
-    max_candidates = int(options.params.get("max_candidates", 200_000))
-    max_routes = int(options.params.get("max_routes", 5_000))
+    params = parse_params("method 'exhaustive'", PARAMS, options.params)
+    max_candidates, max_routes = params["max_candidates"], params["max_routes"]
     exits = _exit_blocks(instance)
     for exit_block in exits:
-        count = math.prod(len(instance.candidate_nodes(l)) for l in range(1, exit_block + 1))
-        if count > max_candidates:
-            return MethodResult(
-                status=Status.SKIPPED,
-                reason=f"more than {max_candidates} candidates (exit after block "
-                f"{exit_block} alone has {count} node assignments)",
-            )
+        count = 1
+        for block in range(1, exit_block + 1):
+            count *= len(instance.candidate_nodes(block))
+            if count > max_candidates:
+                return MethodResult.skipped(
+                    f"more than {max_candidates} candidates (exit after block {exit_block}: "
+                    f"more node assignments than that)"
+                )
+    clock = options.clock
     table = _RouteTable(instance, max_routes)
+    clock.mark_built()
     best: Placement | None = None
     best_value = math.inf
     evaluated = 0
@@ -145,16 +159,27 @@ def run_exhaustive(instance: Instance, options: RunOptions) -> MethodResult:
                     evaluated += 1
                     if evaluated > max_candidates:
                         raise _DeclinedError(f"more than {max_candidates} candidates")
+                    if evaluated % 1024 == 0 and clock.expired():
+                        raise _OutOfTimeError
                     result = evaluate(instance, placement)
                     if result.feasible and result.objective < best_value:
                         best, best_value = placement, result.objective
     except _DeclinedError as declined:
-        return MethodResult(status=Status.SKIPPED, reason=str(declined))
+        return MethodResult.skipped(str(declined))
+    except _OutOfTimeError:
+        return MethodResult(
+            Status.FEASIBLE if best is not None else Status.NONE,
+            Termination.TIME_LIMIT,
+            placement=best,
+            claimed_objective=best_value if best is not None else None,
+            reason=f"time limit reached after {evaluated} candidates",
+            info={"candidates": evaluated},
+        )
     info = {"candidates": evaluated}
     if best is None:
-        return MethodResult(status=Status.INFEASIBLE, bound=math.inf, info=info)
+        return MethodResult(Status.INFEASIBLE, bound=math.inf, info=info)
     return MethodResult(
-        status=Status.OPTIMAL,
+        Status.OPTIMAL,
         placement=best,
         claimed_objective=best_value,
         bound=best_value,

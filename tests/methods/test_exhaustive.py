@@ -14,11 +14,13 @@ from dataclasses import replace
 import pytest
 
 from random_instances import all_simple_routes, random_instance
-from splitbench.evaluate import Placement, evaluate
-from splitbench.graphs.exhaustive import run_exhaustive
+from splitbench.answer import RunOptions
+from splitbench.evaluate import evaluate
 from splitbench.instance import ExitPolicy, Instance
-from splitbench.methods import RunOptions, solve
-from splitbench.solution import Status
+from splitbench.methods import solve
+from splitbench.methods.exhaustive import run_exhaustive
+from splitbench.placement import Placement
+from splitbench.status import Status, Termination
 
 
 def brute_force(instance: Instance) -> tuple[float, Placement] | None:
@@ -76,14 +78,14 @@ def test_example_optimum_beats_the_fin_baselines(example: Instance) -> None:
 
 def test_declines_above_max_candidates(example: Instance) -> None:
     result = run_exhaustive(example, RunOptions(params={"max_candidates": 10}))
-    assert result.status is Status.SKIPPED
+    assert result.status is Status.NONE and result.termination is Termination.SKIPPED
     assert result.placement is None
     assert result.reason and "10" in result.reason
 
 
 def test_declines_through_solve(example: Instance) -> None:
     sol = solve(example, "exhaustive", params={"max_candidates": "5"})
-    assert sol.status is Status.SKIPPED
+    assert sol.status is Status.NONE and sol.termination is Termination.SKIPPED
     assert sol.reason
     assert sol.objective is None and not sol.feasible
 
@@ -95,7 +97,7 @@ def test_declines_when_routes_are_too_many() -> None:
         if len(i.network.nodes) == 4 and len(i.network.links) >= 5
     )
     result = run_exhaustive(inst, RunOptions(params={"max_routes": 1}))
-    assert result.status is Status.SKIPPED
+    assert result.status is Status.NONE and result.termination is Termination.SKIPPED
     assert result.reason
 
 

@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from splitbench.evaluate import Placement
+from splitbench.placement import Placement
 
 __all__ = ["MILP", "Formulation", "LazyLabels", "MILPBuilder", "NamedBlock"]
 
@@ -229,6 +229,41 @@ class MILP:
             self,
             name=f"{self.name} (LP relaxation)",
             integrality=_frozen(np.zeros(self.n_vars, dtype=bool), bool),
+        )
+
+    def scaled(self, objective_scale: float = 1.0, row_scale: npt.ArrayLike | None = None) -> MILP:
+        """The same model with the objective (and its constant) multiplied by
+        ``objective_scale`` and row ``i`` (its coefficients and bounds) by
+        ``row_scale[i]``; columns, their bounds and the blocks are unchanged, so a
+        solution of the copy is a solution of this model. Factors must be positive
+        and finite; powers of two keep every value exact.
+
+        Examples
+        --------
+        >>> b = MILPBuilder("m")
+        >>> x = b.add_vars("x", ["a", "b"], cost=[1e-6, 2e-6], upper=1.0)
+        >>> _ = b.add_rows("d", 1, rows=[0, 0], cols=x, vals=[1e-6, 3e-6], upper=2e-6)
+        >>> s = b.build().scaled(2.0**20, [2.0**20])
+        >>> s.c.round(4).tolist(), s.row_upper.round(4).tolist(), s.A.toarray().round(4).tolist()
+        ([1.0486, 2.0972], [2.0972], [[1.0486, 3.1457]])
+        """
+        rows = (
+            np.ones(self.n_rows)
+            if row_scale is None
+            else np.broadcast_to(np.asarray(row_scale, dtype=float), (self.n_rows,))
+        )
+        factors = np.append(rows, float(objective_scale))
+        if not (np.all(np.isfinite(factors)) and np.all(factors > 0)):
+            raise ValueError("scale factors must be positive and finite")
+        matrix = sp.csr_matrix(self.A, copy=True)
+        matrix.data = matrix.data * np.repeat(rows, np.diff(matrix.indptr))
+        return replace(
+            self,
+            c=_frozen(self.c * objective_scale, float),
+            A=matrix,
+            row_lower=_frozen(self.row_lower * rows, float),
+            row_upper=_frozen(self.row_upper * rows, float),
+            objective_constant=float(self.objective_constant * objective_scale),
         )
 
     def objective_value(self, values: npt.ArrayLike) -> float:

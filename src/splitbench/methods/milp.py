@@ -1,0 +1,246 @@
+"""The MILP methods: ``assignment-milp``, ``routing-milp``, ``routing-lp``.
+
+Each builds its formulation (the build phase, with the backend's translation of the
+arrays into its own model), hands it to the backend named by ``options.solver``
+with the run's :class:`~splitbench.answer.Settings` (the time left, the gap, the
+threads), and decodes the answer into a placement; the runner then recomputes
+everything with the evaluator.
+
+The assignment model is exact only where fixed routes cannot matter
+(:func:`~splitbench.formulations.assignment.assignment_is_exact`); elsewhere it is a
+fixed-routing restriction: its optimum is a feasible answer, not a proven optimum
+(the runner reports it ``feasible``), its dual bound bounds the restriction only
+(kept in ``info["restricted_bound"]``), and its infeasibility proves nothing about
+the instance (status ``none`` with the reason).
+
+Examples
+--------
+>>> from splitbench.instance import example_instance
+>>> from splitbench.answer import RunOptions
+>>> result = run_routing_lp(example_instance(), RunOptions())  # the deadline row binds
+>>> result.status.value, result.facts.lp_integral, round(result.bound, 4)
+('none', False, 0.0612)
+>>> from dataclasses import replace
+>>> inst = example_instance()
+>>> no_deadline = replace(inst, request=replace(inst.request, deadline_s=None))
+>>> run_routing_lp(no_deadline, RunOptions()).facts.lp_integral
+True
+>>> run_assignment_milp(example_instance(), RunOptions(solver="cbc")).placement.blocks
+('md', 'md', 'md', 'cs', 'cs')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from splitbench.answer import MethodResult, RunFacts, RunOptions, Status, Termination
+from splitbench.formulations.assignment import build_assignment
+from splitbench.formulations.routing import build_routing
+from splitbench.instance.model import Instance
+from splitbench.milp import Formulation
+from splitbench.placement import Placement
+from splitbench.solvers import SolverResult, solve_milp
+from splitbench.tolerances import INTEGRALITY_TOL
+
+__all__ = ["run_assignment_milp", "run_routing_lp", "run_routing_milp"]
+
+DEFAULT_SOLVER = "highs"
+
+
+def _solve(
+    instance: Instance,
+    options: RunOptions,
+    builder: Callable[[Instance], Formulation],
+    *,
+    relax: bool,
+) -> tuple[Formulation, SolverResult | None]:
+    """Build, then solve in the time left (None when the build used it all)."""
+    form = builder(instance)
+    milp = form.milp.relax() if relax else form.milp
+    clock = options.clock
+    clock.mark_built()
+    remaining = clock.remaining_s()
+    if remaining is not None and remaining <= 0.0:
+        return form, None
+    settings = replace(options.settings, time_limit_s=remaining)
+    result = solve_milp(milp, options.solver or DEFAULT_SOLVER, settings)
+    clock.add_build_time(result.translate_time_s or 0.0)
+    return form, result
+
+
+def _facts(form: Formulation, result: SolverResult | None, **extra: Any) -> RunFacts:
+    sizes = form.sizes()
+    return RunFacts(
+        formulation=form.name,
+        n_vars=sizes["n_vars"],
+        n_binaries=sizes["n_binaries"],
+        n_rows=sizes["n_rows"],
+        n_nonzeros=sizes["n_nonzeros"],
+        nodes=result.nodes if result is not None else None,
+        solver_version=result.solver_version if result is not None else None,
+        **extra,
+    )
+
+
+def _out_of_time(form: Formulation) -> MethodResult:
+    return MethodResult(
+        Status.NONE,
+        Termination.TIME_LIMIT,
+        reason="the time limit passed while the model was built",
+        facts=_facts(form, None),
+    )
+
+
+def _decode(form: Formulation, values: np.ndarray | None) -> tuple[Placement | None, str | None]:
+    if values is None:
+        return None, None
+    try:
+        return form.decode(values), None
+    except ValueError as err:
+        return None, f"could not decode the solver's solution: {err}"
+
+
+def _milp_result(
+    instance: Instance,
+    options: RunOptions,
+    builder: Callable[[Instance], Formulation],
+) -> MethodResult:
+    form, result = _solve(instance, options, builder, relax=False)
+    if result is None:
+        return _out_of_time(form)
+    info: dict[str, Any] = {"solver_message": result.message}
+    status, termination = result.status, result.termination
+    reason = None if status in (Status.OPTIMAL, Status.FEASIBLE) else result.message
+    bound = result.bound
+    if status is Status.INFEASIBLE:
+        reason = form.note or result.message
+        bound = None
+        if not form.exact and form.note is None:
+            status = Status.NONE
+            reason = (
+                "the fixed-routing restriction is infeasible (routes fixed to the "
+                "cheapest for the objective); the instance itself may not be"
+            )
+    if not form.exact:
+        info["restricted_bound"] = bound
+        bound = None
+        if status is Status.OPTIMAL:
+            reason = (
+                "optimal for the fixed-routing restriction (routes fixed to the cheapest "
+                "for the objective), not proven optimal for the instance"
+            )
+    placement = None
+    if status.has_answer:
+        placement, failure = _decode(form, result.values)
+        if failure is not None:
+            status, termination, reason = Status.NONE, Termination.ERROR, failure
+    return MethodResult(
+        status,
+        termination,
+        placement=placement,
+        claimed_objective=result.objective,
+        bound=bound,
+        reason=reason,
+        solver_time_s=result.solver_time_s,
+        facts=_facts(form, result),
+        info=info,
+    )
+
+
+def run_assignment_milp(instance: Instance, options: RunOptions) -> MethodResult:
+    """Method ``assignment-milp``: the assignment MILP on ``options.solver``.
+
+    Returns
+    -------
+    MethodResult
+        ``optimal`` when the model is the instance's (``form.exact``); otherwise
+        the restriction's optimum as an answer whose optimality is not proven.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> from splitbench.answer import RunOptions
+    >>> result = run_assignment_milp(example_instance(), RunOptions())
+    >>> result.status.value, result.facts.formulation, result.facts.n_binaries
+    ('optimal', 'assignment', 40)
+    """
+    return _milp_result(instance, options, build_assignment)
+
+
+def run_routing_milp(instance: Instance, options: RunOptions) -> MethodResult:
+    """Method ``routing-milp``: the layered-graph routing MILP on ``options.solver``.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> from splitbench.answer import RunOptions
+    >>> result = run_routing_milp(example_instance(), RunOptions(solver="pyomo-highs"))
+    >>> result.status.value, result.placement.exit
+    ('optimal', 5)
+    """
+    return _milp_result(instance, options, build_routing)
+
+
+def run_routing_lp(instance: Instance, options: RunOptions) -> MethodResult:
+    """Method ``routing-lp``: the LP relaxation of the routing MILP.
+
+    When the LP optimum is integral (every value within :data:`INTEGRALITY_TOL` of
+    an integer) it is a proven optimum of the MILP and is returned ``optimal``;
+    otherwise the status is ``none`` with the LP value as the bound and
+    ``facts.lp_integral`` False.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> from splitbench.answer import RunOptions
+    >>> run_routing_lp(example_instance(), RunOptions()).facts.n_binaries
+    0
+    """
+    form, result = _solve(instance, options, build_routing, relax=True)
+    if result is None:
+        return _out_of_time(form)
+    facts = replace(_facts(form, result), n_binaries=0)
+
+    def answer(status: Status, termination: Termination, **fields: Any) -> MethodResult:
+        return MethodResult(
+            status,
+            termination,
+            solver_time_s=result.solver_time_s,
+            info={"solver_message": result.message},
+            **fields,
+        )
+
+    if result.status is Status.INFEASIBLE:
+        return answer(
+            Status.INFEASIBLE, result.termination, reason=form.note or result.message, facts=facts
+        )
+    if result.status is not Status.OPTIMAL or result.values is None:
+        return answer(Status.NONE, result.termination, reason=result.message, facts=facts)
+    values = result.values
+    integral = bool(np.all(np.abs(values - np.round(values)) <= INTEGRALITY_TOL))
+    facts = replace(facts, lp_bound=result.objective, lp_integral=integral)
+    if not integral:
+        return answer(
+            Status.NONE,
+            Termination.COMPLETED,
+            bound=result.objective,
+            reason="the LP optimum is fractional",
+            facts=facts,
+        )
+    placement, failure = _decode(form, values)
+    if failure is not None:
+        return answer(
+            Status.NONE, Termination.ERROR, reason=failure, bound=result.objective, facts=facts
+        )
+    return answer(
+        Status.OPTIMAL,
+        Termination.COMPLETED,
+        placement=placement,
+        claimed_objective=result.objective,
+        bound=result.objective,
+        facts=facts,
+    )

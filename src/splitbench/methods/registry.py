@@ -1,0 +1,255 @@
+"""The registry of every method: one :class:`MethodSpec` per name.
+
+A spec holds the facts about a method once: its run function (a callable, so mypy
+checks its signature), its parameters with their defaults (the module that
+implements the method owns them), whether it uses a MILP solver, and when it is
+exact. User methods join the same registry (:func:`register`, the entry-point group
+``splitbench.methods`` or ``--plugin MODULE``).
+
+Examples
+--------
+>>> from splitbench.instance import example_instance
+>>> get_method("exhaustive").exact_on(example_instance())
+True
+>>> get_method("fin").params["gamma"].default
+10
+>>> get_method("routing-milp").default_solver
+'highs'
+>>> get_method("fnord")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+splitbench.errors.UnknownNameError: unknown method 'fnord'; known methods: assignment-milp, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from splitbench.answer import MethodResult, RunOptions
+from splitbench.formulations.assignment import assignment_is_exact
+from splitbench.graphs import fin, label_setting, larac, layered_sp
+from splitbench.instance.model import Instance
+from splitbench.methods import baselines, exhaustive, mcp, milp
+from splitbench.params import Param
+from splitbench.registry import Registry
+from splitbench.tolerances import MIP_REL_GAP
+
+__all__ = [
+    "DEFAULT_SOLVER",
+    "METHODS",
+    "SOLVER_PARAMS",
+    "MethodSpec",
+    "RunFunction",
+    "get_method",
+    "register",
+]
+
+RunFunction = Callable[[Instance, RunOptions], MethodResult]
+"""What every method is: ``run(instance, options) -> MethodResult``."""
+
+DEFAULT_SOLVER = "highs"
+"""The backend of solver-based methods when none is named."""
+
+SOLVER_PARAMS: Mapping[str, Param] = {
+    "mip_rel_gap": Param(float, MIP_REL_GAP, "relative MIP gap at which the solver stops"),
+}
+"""Parameters every solver-based method takes (the runner moves them into Settings)."""
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method.
+
+    Attributes
+    ----------
+    name : str
+        The name used on the command line and in results.
+    run : callable
+        ``run(instance, options) -> MethodResult``.
+    description : str
+        One line for ``splitbench list methods``.
+    params : mapping of str to Param
+        Accepted ``--param`` keys with their defaults.
+    uses_solver : bool
+        Whether ``--solver`` applies (then :data:`SOLVER_PARAMS` are accepted too).
+    exact : bool or callable
+        True when the method's ``optimal`` is always the instance's optimum, False
+        when the method is a heuristic, or a predicate ``f(instance) -> bool`` for
+        methods exact on some instances only (a fixed-routing restriction).
+    formulation : str or None
+        The MILP formulation a solver-based method builds.
+    guarantee : str
+        What an answer of this method promises, in one sentence (for the docs and
+        ``splitbench list methods``).
+    """
+
+    name: str
+    run: RunFunction
+    description: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+    uses_solver: bool = False
+    exact: bool | Callable[[Instance], bool] = False
+    formulation: str | None = None
+    guarantee: str = ""
+
+    @property
+    def default_solver(self) -> str | None:
+        """The backend used when none is named (None for methods without a solver)."""
+        return DEFAULT_SOLVER if self.uses_solver else None
+
+    @property
+    def all_params(self) -> Mapping[str, Param]:
+        """Every accepted parameter, the solver's included."""
+        return {**self.params, **SOLVER_PARAMS} if self.uses_solver else self.params
+
+    def exact_on(self, instance: Instance) -> bool:
+        """Whether an ``optimal`` answer of this method is the optimum of ``instance``."""
+        if isinstance(self.exact, bool):
+            return self.exact
+        return bool(self.exact(instance))
+
+
+METHODS = Registry[MethodSpec]("method")
+"""Every registered method by name."""
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add ``spec`` to :data:`METHODS` and return it.
+
+    Registering the same spec again (a module imported twice) changes nothing; another
+    method under a registered name is refused with
+    :class:`~splitbench.errors.DuplicateNameError`.
+    """
+    if spec.name in METHODS and METHODS.get(spec.name) == spec:
+        return spec
+    return METHODS.register(spec.name, spec)
+
+
+def get_method(name: str) -> MethodSpec:
+    """The method called ``name`` (an unknown name lists the registered ones)."""
+    return METHODS.get(name)
+
+
+register(
+    MethodSpec(
+        name="assignment-milp",
+        run=milp.run_assignment_milp,
+        description="classic assignment MILP (x, exit and McCormick pair variables; "
+        "fixed cheapest routes)",
+        uses_solver=True,
+        exact=assignment_is_exact,
+        formulation="assignment",
+        guarantee="exact for latency and where routes cannot matter; otherwise a "
+        "fixed-routing restriction whose answer is feasible but not proven optimal",
+    )
+)
+register(
+    MethodSpec(
+        name="routing-milp",
+        run=milp.run_routing_milp,
+        description="layered-graph routing MILP of Jung & Lee (arc flows)",
+        uses_solver=True,
+        exact=True,
+        formulation="routing",
+        guarantee="exact",
+    )
+)
+register(
+    MethodSpec(
+        name="routing-lp",
+        run=milp.run_routing_lp,
+        description="LP relaxation of the routing MILP (optimal when the LP optimum is integral)",
+        uses_solver=True,
+        exact=True,
+        formulation="routing",
+        guarantee="a lower bound; an answer only when the LP optimum is integral, then optimal",
+    )
+)
+register(
+    MethodSpec(
+        name="exhaustive",
+        run=exhaustive.run_exhaustive,
+        description="enumerate every placement, exit and simple route (exact oracle; "
+        "declines large instances)",
+        params=exhaustive.PARAMS,
+        exact=True,
+        guarantee="exact (declines instances above its size limits)",
+    )
+)
+register(
+    MethodSpec(
+        name="layered-sp",
+        run=layered_sp.run_layered_sp,
+        description="one shortest path over the layered graph (exact for latency, and for "
+        "energy without a binding deadline; declines otherwise)",
+        exact=True,
+        guarantee="exact where it answers; declines a binding deadline or memory limit",
+    )
+)
+register(
+    MethodSpec(
+        name="fin",
+        run=fin.run_fin,
+        description="FIN: latency-replicated feasible inference graph and one "
+        "minimum-energy pass (always feasible)",
+        params=fin.PARAMS,
+        guarantee="every answer meets the deadline; optimal as gamma grows",
+    )
+)
+register(
+    MethodSpec(
+        name="larac",
+        run=larac.run_larac,
+        description="LARAC: Lagrangian relaxation of the deadline (feasible answer and a "
+        "lower bound; optimal only when they meet)",
+        params=larac.PARAMS,
+        exact=False,
+        guarantee="a feasible answer and a certified lower bound; optimal only when they meet",
+    )
+)
+register(
+    MethodSpec(
+        name="label-setting",
+        run=label_setting.run_label_setting,
+        description="exact Pareto label setting over (cost, latency, memory)",
+        params=label_setting.PARAMS,
+        exact=True,
+        guarantee="exact (stops without an answer above its label limit)",
+    )
+)
+register(
+    MethodSpec(
+        name="device-only",
+        run=baselines.run_device_only,
+        description="baseline: every block on the source device",
+        guarantee="none (a baseline)",
+    )
+)
+register(
+    MethodSpec(
+        name="cloud-only",
+        run=baselines.run_cloud_only,
+        description="baseline: every block on the fastest reachable node",
+        guarantee="none (a baseline)",
+    )
+)
+register(
+    MethodSpec(
+        name="single-split",
+        run=baselines.run_single_split,
+        description="baseline: best single split between the source and the fastest node "
+        "(Neurosurgeon-style)",
+        guarantee="none (a baseline)",
+    )
+)
+register(
+    MethodSpec(
+        name="mcp",
+        run=mcp.run_mcp,
+        description="baseline: the FIN paper's cost-minimisation walk (latency-driven, "
+        "stops when the score allows)",
+        params=mcp.PARAMS,
+        guarantee="none (a baseline; it ignores energy and does not check the deadline)",
+    )
+)

@@ -1,0 +1,1 @@
+"""Tests of splitbench.methods: the runner, baselines, exhaustive oracle, MILP methods."""

@@ -1,0 +1,307 @@
+"""The JSON Schema of the instance file, held against the examples and the corpora.
+
+``splitbench/data/schema/instance-1.schema.json`` expresses every per-field rule of
+the format ``splitbench.instance/1`` (keys, types, minimums, enums, patterns); the
+cross-field rules (a link to an unknown node, probabilities summing to 1, ...) are
+left to ``splitbench validate``. These tests keep the two in step:
+
+- every shipped example, every valid corpus file and every generated instance
+  passes the schema, in the form it was written and in splitbench's canonical form;
+- every malformed corpus file whose rule a schema can express is rejected, with an
+  error on the field splitbench's own message names (or an enclosing object);
+- the malformed files a schema cannot reject are listed in :data:`BEYOND_SCHEMA`, each
+  with its reason, and exactly those pass the schema, so the list cannot go stale;
+- files that are not JSON at all are listed in :data:`NOT_JSON` and skipped;
+- the schema's documented defaults are the ones the reader fills in.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from splitbench.instance import (
+    FORMAT,
+    InstanceError,
+    dumps_instance,
+    instance_to_dict,
+    load_instance,
+    parse_instance,
+)
+from splitbench.instance.io import MAX_MAGNITUDE, MIN_MAGNITUDE
+
+SCHEMA_FILE = resources.files("splitbench") / "data" / "schema" / "instance-1.schema.json"
+# read with decimal numbers, so that its bounds are the numbers written in it (1e-30
+# as a float lies a little above 1e-30)
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"), parse_float=Decimal)
+VALIDATOR = Draft202012Validator(SCHEMA)
+
+EXAMPLES = Path(str(resources.files("splitbench") / "data" / "examples"))
+CORPUS = Path(__file__).parent / "corpus"
+MALFORMED = CORPUS / "malformed"
+EXPECTED: dict[str, dict[str, str]] = json.loads(
+    (MALFORMED / "expected.json").read_text(encoding="utf-8")
+)
+VALID_FILES = sorted(EXAMPLES.glob("*.json")) + sorted((CORPUS / "valid").glob("*.json"))
+
+NOT_JSON: dict[str, str] = {
+    "empty-file.json": "an empty file is no JSON document",
+    "whitespace-only.json": "white space alone is no JSON document",
+    "trailing-comma.json": "a comma before a closing bracket is not JSON",
+    "nan.json": "NaN is not a JSON number",
+    "infinity.json": "Infinity is not a JSON number",
+    "minus-infinity.json": "-Infinity is not a JSON number",
+    "not-utf8.json": "JSON text is UTF-8 (RFC 8259, section 8.1); this file is not",
+}
+"""Malformed files that are not JSON: no schema applies (``splitbench validate``
+reports them as invalid JSON or not UTF-8)."""
+
+BEYOND_SCHEMA: dict[str, str] = {
+    "allowed-nodes-missing-block.json": "a block index beyond the number of blocks",
+    "allowed-nodes-router.json": "the node's ops_per_s (0) sits in another object",
+    "allowed-nodes-unknown-node.json": "a node id must name a node listed elsewhere",
+    "duplicate-link.json": "two links over one direction: uniqueness of a field pair",
+    "duplicate-link-directed.json": "two links over one direction: uniqueness of a field pair",
+    "duplicate-node-id.json": "uniqueItems compares whole nodes, not their ids",
+    "exit-after-block-past-last.json": "after_block beyond the number of blocks",
+    "exit-probabilities-final-not-one.json": "a sum over the exits",
+    "exit-probabilities-over-one.json": "a sum over the exits",
+    "expected-policy-without-exit-probability.json": "which exits are early depends on "
+    "the number of blocks",
+    "link-unknown-source.json": "a link end must name a node listed elsewhere",
+    "link-unknown-target.json": "a link end must name a node listed elsewhere",
+    "no-exit-on-last-block.json": "the last block's index is the number of blocks",
+    "request-unknown-destination.json": "the destination must name a node listed elsewhere",
+    "request-unknown-source.json": "the source must name a node listed elsewhere",
+    "self-loop-link.json": "source equal to target: two values of one object compared",
+    "source-reaches-no-computing-node.json": "reachability along the links",
+    "tier-order-unknown-tier.json": "a tier must be the tier of some node",
+    "two-exits-one-block.json": "uniqueItems compares whole exits, not their after_block",
+}
+"""Malformed files whose rule is a cross-field one: the schema accepts them and
+``splitbench validate`` rejects them."""
+
+OTHER_FIELD: dict[str, str] = {
+    "min-accuracy-with-unknown-accuracy.json": "the schema blames the exit's null "
+    "accuracy, splitbench the min_accuracy that needs it",
+}
+"""Rejected files where the schema's error sits on another field than splitbench's."""
+
+
+def strict_json(raw: bytes) -> Any:
+    """Decode ``raw`` exactly as JSON: UTF-8, no NaN or Infinity, and every number
+    with a fraction or exponent as a :class:`~decimal.Decimal` (1e400 stays 1e400,
+    where a float would overflow to inf).
+
+    Raises
+    ------
+    ValueError
+        When ``raw`` is not JSON text.
+    """
+
+    def refuse(token: str) -> Any:
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=refuse)
+
+
+def schema_errors(data: Any) -> list[tuple[str, str]]:
+    """Each schema error as ``(field, message)``, the field written as splitbench
+    writes it (``dnn.exits[1].accuracy``)."""
+    return [(dotted(err.absolute_path), err.message) for err in VALIDATOR.iter_errors(data)]
+
+
+def dotted(path: Any) -> str:
+    """A JSON path as splitbench's field names: ``network.links[0].source``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def encloses(outer: str, field: str) -> bool:
+    """Whether ``outer`` is ``field`` or an object or list that holds it."""
+    return outer == "" or field == outer or field.startswith((f"{outer}.", f"{outer}["))
+
+
+def malformed_files() -> list[str]:
+    return sorted(p.name for p in MALFORMED.glob("*.json") if p.name != "expected.json")
+
+
+def test_schema_is_a_draft_2020_12_schema() -> None:
+    Draft202012Validator.check_schema(SCHEMA)
+    assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert SCHEMA["properties"]["format"]["const"] == FORMAT
+
+
+def test_number_bounds_are_the_readers() -> None:
+    """The schema's smallest and largest numbers are the ones the reader accepts."""
+    defs = SCHEMA["$defs"]
+    span = defs["magnitude"]["anyOf"][1]
+    assert float(span["minimum"]) == MIN_MAGNITUDE == float(defs["positive"]["minimum"])
+    assert float(span["maximum"]) == MAX_MAGNITUDE == float(defs["positive"]["maximum"])
+    assert float(defs["fraction"]["anyOf"][1]["minimum"]) == MIN_MAGNITUDE
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [(("dnn", "blocks", 0, "ops"), value) for value in (0, -0.0, 1e-30, 1e-31, 1e30, 1e31, -1e-30)]
+    + [(("network", "links", 0, "bandwidth_bps"), value) for value in (0, 1e-30, 1e-31, 1e30)]
+    + [(("request", "deadline_s"), value) for value in (0, 1e-30, 1e-31, 1e31, None)]
+    + [(("dnn", "exits", 0, "accuracy"), value) for value in (0, 1e-31, 1e-30, 1, 1.0001, None)],
+)
+def test_reader_and_schema_agree_on_numbers(where: tuple[Any, ...], value: Any) -> None:
+    """Numbers at the edges of the allowed range: accepted by both or by neither."""
+    data = json.loads((CORPUS / "valid" / "corpus-base.json").read_text(encoding="utf-8"))
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    text = json.dumps(data)
+    try:
+        parse_instance(text)
+    except InstanceError:
+        accepted = False
+    else:
+        accepted = True
+    assert (schema_errors(strict_json(text.encode("utf-8"))) == []) == accepted
+
+
+def test_lists_name_corpus_files() -> None:
+    names = set(malformed_files())
+    assert set(EXPECTED) == names
+    for listed in (NOT_JSON, BEYOND_SCHEMA, OTHER_FIELD):
+        assert set(listed) <= names, sorted(set(listed) - names)
+        assert all(reason.strip() for reason in listed.values())
+    assert not set(NOT_JSON) & set(BEYOND_SCHEMA)
+    assert not set(OTHER_FIELD) & (set(NOT_JSON) | set(BEYOND_SCHEMA))
+
+
+def test_not_json_files_are_exactly_the_listed_ones() -> None:
+    not_json = set()
+    for name in malformed_files():
+        try:
+            strict_json((MALFORMED / name).read_bytes())
+        except ValueError:
+            not_json.add(name)
+    assert not_json == set(NOT_JSON)
+
+
+@pytest.mark.parametrize("path", VALID_FILES, ids=lambda p: p.name)
+def test_valid_files_pass(path: Path) -> None:
+    assert schema_errors(strict_json(path.read_bytes())) == []
+
+
+@pytest.mark.parametrize("path", VALID_FILES, ids=lambda p: p.name)
+def test_canonical_form_passes(path: Path) -> None:
+    """splitbench writes every default out, nulls included: the schema takes them."""
+    canonical = json.loads(json.dumps(instance_to_dict(load_instance(path))))
+    assert schema_errors(canonical) == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_generated_instances_pass(seed: int) -> None:
+    from splitbench.families.tiny import random_instance  # the broadest tiny distribution
+
+    data = strict_json(dumps_instance(random_instance(seed)).encode("utf-8"))
+    assert schema_errors(data) == []
+
+
+@pytest.mark.parametrize("name", malformed_files())
+def test_malformed_file(name: str) -> None:
+    if name in NOT_JSON:
+        pytest.skip(f"not JSON: {NOT_JSON[name]}")
+    errors = schema_errors(strict_json((MALFORMED / name).read_bytes()))
+    if name in BEYOND_SCHEMA:
+        assert errors == [], f"now rejected by the schema: drop it from BEYOND_SCHEMA: {errors}"
+        return
+    assert errors, "the schema accepts it; splitbench validate does not"
+    if name not in OTHER_FIELD:
+        field = EXPECTED[name]["field"]
+        assert any(encloses(where, field) for where, _ in errors), (field, errors)
+
+
+def _documented_defaults() -> set[tuple[int, str]]:
+    """``(id of the object schema, key)`` of every property that has a default."""
+    found: set[tuple[int, str]] = set()
+
+    def walk(schema: Any) -> None:
+        if isinstance(schema, dict):
+            for key, sub in schema.get("properties", {}).items():
+                if isinstance(sub, dict) and "default" in sub:
+                    found.add((id(schema), key))
+            for sub in schema.values():
+                walk(sub)
+        elif isinstance(schema, list):
+            for sub in schema:
+                walk(sub)
+
+    walk(SCHEMA)
+    return found
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    assert ref.startswith("#/$defs/"), ref
+    return _resolve(SCHEMA["$defs"][ref.removeprefix("#/$defs/")])
+
+
+def _check_defaults(
+    schema: dict[str, Any], written: Any, given: Any, seen: set[tuple[int, str]], where: str
+) -> None:
+    """Compare each documented default with what the reader wrote for a key the
+    input left out (``given``: the input at the same place)."""
+    schema = _resolve(schema)
+    if isinstance(written, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key not in written:
+                continue
+            left_out = not isinstance(given, dict) or key not in given
+            if "default" in sub and left_out:
+                assert written[key] == sub["default"], f"{where}.{key}: {written[key]!r}"
+                seen.add((id(schema), key))
+            inner = None if left_out else given[key]
+            _check_defaults(sub, written[key], inner, seen, f"{where}.{key}")
+    elif isinstance(written, list) and "items" in schema:
+        for i, item in enumerate(written):
+            inner = given[i] if isinstance(given, list) and i < len(given) else None
+            _check_defaults(schema["items"], item, inner, seen, f"{where}[{i}]")
+
+
+def test_documented_defaults_are_the_readers() -> None:
+    """Read files with only the required keys: every default the schema documents is
+    the value splitbench fills in."""
+    nodes = [
+        {"id": "a", "tier": "device", "ops_per_s": 1e9},
+        {"id": "b", "tier": "edge", "ops_per_s": 1e10},
+    ]
+    linked = {
+        "format": FORMAT,
+        "name": "minimal",
+        "network": {
+            "nodes": nodes,
+            "links": [{"source": "a", "target": "b", "bandwidth_bps": 1e6}],
+        },
+        "dnn": {
+            "name": "d",
+            "input_bytes": 1,
+            "blocks": [{"name": "b1", "ops": 1, "output_bytes": 1}],
+            "exits": [{"after_block": 1}],
+        },
+        "request": {"source": "a", "objective": "latency"},
+    }
+    unlinked = {**linked, "network": {"nodes": nodes}}
+    seen: set[tuple[int, str]] = set()
+    for given in (linked, unlinked):
+        assert schema_errors(given) == []
+        written = instance_to_dict(parse_instance(json.dumps(given), source="minimal"))
+        _check_defaults(SCHEMA, written, given, seen, "")
+    assert seen == _documented_defaults()
