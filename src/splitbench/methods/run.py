@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from splitbench.answer import Clock, MethodResult, RunOptions, Settings
 from splitbench.errors import PlacementError, UsageError
 from splitbench.evaluate import Evaluation, evaluate
@@ -167,16 +169,20 @@ def solve(
     )
     clock = Clock(time_limit_s)
     options = RunOptions(solver=backend, settings=settings, params=values, clock=clock)
-    clock.restart()
-    try:
-        result = spec.run(instance, options)
-    except MemoryError:
-        result = MethodResult(
-            Status.NONE, Termination.ERROR, reason="MemoryError: the method ran out of memory"
-        )
-    except Exception as err:  # a run never raises: the failure becomes a result
-        result = MethodResult(Status.NONE, Termination.ERROR, reason=f"{type(err).__name__}: {err}")
-    clock.stop()
+    with threadpool_limits(limits=threads):  # numeric libraries too: no oversubscription
+        clock.restart()
+        try:
+            result = spec.run(instance, options)
+        except MemoryError:
+            result = MethodResult(
+                Status.NONE, Termination.ERROR, reason="MemoryError: the method ran out of memory"
+            )
+        except Exception as err:  # a run never raises: the failure becomes a result
+            result = MethodResult(
+                Status.NONE, Termination.ERROR, reason=f"{type(err).__name__}: {err}"
+            )
+        finally:
+            clock.stop()
     evaluation = None
     termination, reason = result.termination, result.reason
     start = time.perf_counter()
