@@ -145,7 +145,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         params=_key_values(args.param),
     )
-    status = EXIT_FAILURE if solution.termination is Termination.ERROR else EXIT_OK
+    status = {Termination.ERROR: EXIT_FAILURE, Termination.INTERRUPTED: EXIT_INTERRUPTED}.get(
+        solution.termination, EXIT_OK
+    )
     if args.json:
         _emit(json.dumps(solution.to_dict(), indent=2, allow_nan=False, default=str))
         return status

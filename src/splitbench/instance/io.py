@@ -419,17 +419,17 @@ def load_instance(path: str | Path) -> Instance:
     """
     name = str(path)
     try:
+        info = os.stat(path)  # before opening: opening a FIFO without a writer blocks
+        if not stat.S_ISREG(info.st_mode):
+            raise InstanceError("", "not a regular file: not an instance", name)
+        if info.st_size > MAX_FILE_BYTES:
+            raise InstanceError(
+                "",
+                f"{info.st_size} bytes, more than the {MAX_FILE_BYTES // 2**20} MiB an "
+                "instance file may have",
+                name,
+            )
         with Path(path).open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise InstanceError("", "not a regular file: not an instance", name)
-            if info.st_size > MAX_FILE_BYTES:
-                raise InstanceError(
-                    "",
-                    f"{info.st_size} bytes, more than the {MAX_FILE_BYTES // 2**20} MiB an "
-                    "instance file may have",
-                    name,
-                )
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise InstanceError("", f"cannot read: {err.strerror or err}", name) from None

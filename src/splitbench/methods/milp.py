@@ -35,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -46,13 +47,41 @@ from splitbench.formulations.assignment import build_assignment
 from splitbench.formulations.routing import build_routing
 from splitbench.instance.model import Instance
 from splitbench.milp import Formulation
+from splitbench.params import Param, parse_params
 from splitbench.placement import Placement
 from splitbench.solvers import SolverResult, solve_milp
 from splitbench.tolerances import INTEGRALITY_TOL
 
-__all__ = ["run_assignment_milp", "run_routing_lp", "run_routing_milp"]
+__all__ = [
+    "ASSIGNMENT_PARAMS",
+    "pair_variables",
+    "run_assignment_milp",
+    "run_routing_lp",
+    "run_routing_milp",
+]
 
 DEFAULT_SOLVER = "highs"
+
+ASSIGNMENT_PARAMS = {
+    "max_pairs": Param(
+        int, 2_000_000, "decline when the model would have more McCormick pair variables"
+    ),
+}
+"""The parameters of method ``assignment-milp`` (besides the solver's)."""
+
+
+def pair_variables(instance: Instance) -> int:
+    """The number of pair variables z_{l,n,m} the assignment model needs (counted before
+    anything is built: about sum_l |C_l| |C_{l+1}| over the candidate nodes C_l).
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> pair_variables(example_instance())  # block 1 on md, then 3 x 3 per hand-over
+    30
+    """
+    sizes = [len(instance.candidate_nodes(block)) for block in range(1, instance.dnn.n_blocks + 1)]
+    return sum(a * b for a, b in itertools.pairwise(sizes))
 
 
 def _solve(
@@ -199,7 +228,16 @@ def run_assignment_milp(instance: Instance, options: RunOptions) -> MethodResult
     >>> result = run_assignment_milp(example_instance(), RunOptions())
     >>> result.status.value, result.facts.formulation, result.facts.n_binaries
     ('optimal', 'assignment', 40)
+    >>> run_assignment_milp(example_instance(), RunOptions(params={"max_pairs": 10})).reason
+    'the assignment model needs 30 pair variables, more than max_pairs = 10: use routing-milp'
     """
+    limit = parse_params("method 'assignment-milp'", ASSIGNMENT_PARAMS, options.params)
+    pairs = pair_variables(instance)
+    if pairs > limit["max_pairs"]:
+        return MethodResult.skipped(
+            f"the assignment model needs {pairs} pair variables, more than max_pairs = "
+            f"{limit['max_pairs']}: use routing-milp"
+        )
     return _milp_result(instance, options, build_assignment)
 
 

@@ -137,6 +137,7 @@ register(
         run=milp.run_assignment_milp,
         description="classic assignment MILP (x, exit and McCormick pair variables; "
         "fixed cheapest routes)",
+        params=milp.ASSIGNMENT_PARAMS,
         uses_solver=True,
         exact=assignment_is_exact,
         formulation="assignment",

@@ -224,6 +224,26 @@ def read_highs_result(h: Any, *, is_mip: bool, bounded: bool) -> SolverResult:
     )
 
 
+def run_interruptibly(h: Any) -> None:
+    """Run ``h`` in highspy's solver thread, so that Ctrl-C stops the solve.
+
+    ``Highs.run`` holds the interpreter until it returns, so a KeyboardInterrupt
+    waits for the whole solve. On Ctrl-C the solve is cancelled, waited for, and the
+    KeyboardInterrupt raised again for the caller (the command line ends with one
+    line and exit status 130).
+    """
+    h.HandleUserInterrupt = True  # lets cancelSolve reach the solver's callbacks
+    h.startSolve()
+    try:
+        while not h.wait(0.05)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.05)[0]:
+            pass
+        raise
+
+
 class HighsAdapter:
     """Backend ``highs``: highspy with the model passed as arrays."""
 
@@ -251,7 +271,7 @@ class HighsAdapter:
         limit = solver_time_limit(settings, translated - start)
         if limit is not None:
             h.setOptionValue("time_limit", float(limit))
-        h.run()
+        run_interruptibly(h)
         done = time.perf_counter()
         result = read_highs_result(h, is_mip=milp.is_mip, bounded=all_bounded(milp))
         return replace(
