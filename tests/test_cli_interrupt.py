@@ -13,7 +13,6 @@ import pytest
 from splitbench.families.tiny import graph_chain
 from splitbench.instance import save_instance
 
-
 CASES = {
     # energy with a binding deadline, 60 blocks over 60 nodes: HiGHS branches for seconds
     "routing-milp": (60, []),

@@ -26,7 +26,14 @@ from splitbench.answer import RunFacts
 from splitbench.graphs.layered import LayeredGraph
 from splitbench.tolerances import FEASIBILITY_RTOL, TIGHT_RTOL
 
-__all__ = ["Path", "PathSearch", "deadline_met", "graph_facts", "memory_violations"]
+__all__ = [
+    "PassStoppedError",
+    "Path",
+    "PathSearch",
+    "deadline_met",
+    "graph_facts",
+    "memory_violations",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -132,6 +139,10 @@ class PathSearch:
             slack = ahead[g.tail] + primary + behind[g.head]
         tight = slack <= best + TIGHT_RTOL * abs(best)
         return self.shortest_path(np.where(tight, secondary, np.inf))
+
+
+class PassStoppedError(Exception):
+    """A pass was stopped (its ``stop`` callback said so) before it finished."""
 
 
 def graph_facts(graph: LayeredGraph) -> RunFacts:

@@ -195,7 +195,8 @@ register(
         description="FIN: latency-replicated feasible inference graph and one "
         "minimum-energy pass (always feasible)",
         params=fin.PARAMS,
-        guarantee="every answer meets the deadline; optimal as gamma grows",
+        guarantee="every answer meets the deadline; optimal as gamma grows (and without a "
+        "deadline)",
     )
 )
 register(
