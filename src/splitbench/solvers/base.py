@@ -38,7 +38,7 @@ import numbers
 import os
 import shutil
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeAlias
 
 import numpy as np
@@ -62,6 +62,7 @@ __all__ = [
     "module_available",
     "result_from_native",
     "solver_time_limit",
+    "stamped",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -160,6 +161,20 @@ class SolverAdapter(Protocol):
         ``status``; it never needs to compute ``objective``.
         """
         ...
+
+
+def stamped(
+    result: SolverResult, adapter: SolverAdapter, start: float, translated: float, done: float
+) -> SolverResult:
+    """``result`` with the adapter's name and version and the two phases of its solve:
+    translation (``start`` to ``translated``) and the solver call (to ``done``)."""
+    return replace(
+        result,
+        translate_time_s=translated - start,
+        solve_time_s=done - translated,
+        solver=adapter.name,
+        solver_version=adapter.version(),
+    )
 
 
 def check_settings(settings: SolverSettings) -> SolverSettings:

@@ -66,6 +66,7 @@ from splitbench.solvers.base import (
     module_available,
     result_from_native,
     solver_time_limit,
+    stamped,
 )
 from splitbench.status import Proof, Status, Termination
 
@@ -380,13 +381,7 @@ class CbcAdapter:
                 )
                 if result.status is Status.OPTIMAL and milp.is_mip and result.values is not None:
                     result = _with_proven_bound(result, float(milp.c @ result.values), settings)
-        return replace(
-            result,
-            translate_time_s=translated - start,
-            solve_time_s=done - translated,
-            solver=self.name,
-            solver_version=self.version(),
-        )
+        return stamped(result, self, start, translated, done)
 
 
 def _with_proven_bound(

@@ -43,7 +43,6 @@ Examples
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +56,7 @@ from splitbench.solvers.base import (
     module_available,
     result_from_native,
     solver_time_limit,
+    stamped,
 )
 from splitbench.status import Proof, Termination
 
@@ -274,10 +274,4 @@ class HighsAdapter:
         run_interruptibly(h)
         done = time.perf_counter()
         result = read_highs_result(h, is_mip=milp.is_mip, bounded=all_bounded(milp))
-        return replace(
-            result,
-            translate_time_s=translated - start,
-            solve_time_s=done - translated,
-            solver=self.name,
-            solver_version=self.version(),
-        )
+        return stamped(result, self, start, translated, done)

@@ -61,6 +61,7 @@ from splitbench.solvers.base import (
     module_available,
     result_from_native,
     solver_time_limit,
+    stamped,
 )
 from splitbench.status import Proof, Termination
 
@@ -339,13 +340,7 @@ class PyomoAdapter:
             if "intermediateNonInteger" in result.message and stopped_at_limit:
                 # CBC stopped on a fractional point at the time limit: that is the limit
                 result = replace(result, termination=Termination.TIME_LIMIT)
-        return replace(
-            result,
-            translate_time_s=translated - start,
-            solve_time_s=done - translated,
-            solver=self.name,
-            solver_version=self.version(),
-        )
+        return stamped(result, self, start, translated, done)
 
 
 class PyomoHighsAdapter(PyomoAdapter):

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -47,6 +46,7 @@ from splitbench.solvers.base import (
     module_available,
     result_from_native,
     solver_time_limit,
+    stamped,
 )
 from splitbench.status import Proof, Termination
 
@@ -135,13 +135,7 @@ class ScipAdapter:
             solver_time_s=float(model.getSolvingTime()),
             n_vars=milp.n_vars,
         )
-        return replace(
-            result,
-            solve_time_s=done - translated,
-            translate_time_s=translated - start,
-            solver=self.name,
-            solver_version=self.version(),
-        )
+        return stamped(result, self, start, translated, done)
 
 
 def _add_columns(model: Any, milp: MILP) -> list[Any]:
