@@ -21,6 +21,15 @@ from typing import NoReturn, TextIO
 from splitbench import __version__
 from splitbench.errors import SplitbenchError, UsageError
 from splitbench.families import FAMILIES, generate
+from splitbench.harness import (
+    builtin_suites,
+    check_directory,
+    compare_directories,
+    load_suite,
+    parse_thresholds,
+    run_suite,
+    write_junit,
+)
 from splitbench.instance import InstanceError, dumps_instance, instance_id, load_instance
 from splitbench.methods import METHODS, load_entry_points, load_plugin, solve
 from splitbench.solvers import describe_solvers, export_mps
@@ -222,6 +231,53 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_SUITE = "smoke"
+"""The suite ``splitbench run`` runs when none is named."""
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    _load_plugins(args)
+    suite = load_suite(args.suite)
+    output = Path(args.output or Path("splitbench-results") / suite.name)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"-o {output}: is a file; give a folder")
+    summary = run_suite(
+        suite,
+        output,
+        jobs=args.jobs,
+        time_limit_s=args.time_limit,
+        resume=args.resume,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        plugins=args.plugin or (),
+    )
+    _emit(summary.text())
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    result = check_directory(
+        args.directory,
+        max_gap=parse_thresholds(args.max_gap or ()),
+        allow_errors=args.allow_errors,
+    )
+    if args.junit:
+        write_junit(result, _output_path(args.junit))
+    _emit(result.summary())
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    comparison = compare_directories(
+        args.dir_a,
+        args.dir_b,
+        max_time_ratio=args.max_time_ratio,
+        max_gap_increase=args.max_gap_increase,
+    )
+    _emit(comparison.summary())
+    return EXIT_OK if comparison.ok else EXIT_FAILURE
+
+
 def _list_solvers() -> None:
 
     for name, available, detail in describe_solvers():
@@ -247,6 +303,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
             _emit(f"{family.name:14s} {family.description}")
             for key, param in family.params.items():
                 _emit(f"    {key:14s} {param.help} (default {param.default!r})")
+    elif what == "suites":
+        for name, path in builtin_suites().items():
+            _emit(f"{name:16s} {load_suite(path).description}")
     return EXIT_OK
 
 
@@ -278,12 +337,68 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="FILE")
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("list", help="list methods, solvers or families")
-    p.add_argument("what", nargs="?", default="methods", choices=["methods", "solvers", "families"])
+    p = sub.add_parser("list", help="list methods, solvers, families or suites")
+    p.add_argument(
+        "what", nargs="?", default="methods", choices=["methods", "solvers", "families", "suites"]
+    )
     p.add_argument(
         "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
     )
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="run a benchmark suite into a results folder")
+    p.add_argument(
+        "suite",
+        nargs="?",
+        default=DEFAULT_SUITE,
+        help=f"a built-in suite (see 'splitbench list suites') or a TOML file "
+        f"(default {DEFAULT_SUITE})",
+    )
+    p.add_argument(
+        "-o", "--output", default=None, metavar="DIR", help="default splitbench-results/SUITE"
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at once (default 1)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SEC")
+    p.add_argument("--resume", action="store_true", help="go on with a folder's recorded runs")
+    p.add_argument("--executor", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a Dask scheduler")
+    p.add_argument(
+        "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
+    )
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("check", help="fail (exit 1) on wrong answers in a results folder")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML")
+    p.add_argument(
+        "--max-gap",
+        action="append",
+        metavar="METHOD=GAP",
+        help="fail when METHOD's gap to the optimum exceeds GAP (a bare GAP: every heuristic)",
+    )
+    p.add_argument(
+        "--allow-errors", action="store_true", help="do not fail on runs that raised or died"
+    )
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("compare", help="time and gap ratios between two results folders")
+    p.add_argument("dir_a", metavar="DIR_A", help="the baseline")
+    p.add_argument("dir_b", metavar="DIR_B", help="the candidate")
+    p.add_argument(
+        "--max-time-ratio",
+        type=float,
+        default=2.0,
+        metavar="R",
+        help="fail when a method is more than R times slower in DIR_B (default 2)",
+    )
+    p.add_argument(
+        "--max-gap-increase",
+        type=float,
+        default=1e-6,
+        metavar="G",
+        help="fail when a method's mean gap grows by more than G (default 1e-6)",
+    )
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("export", help="write an instance's MILP as an MPS file")
     p.add_argument("instance", help="instance file (JSON)")

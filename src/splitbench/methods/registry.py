@@ -82,6 +82,10 @@ class MethodSpec:
     guarantee : str
         What an answer of this method promises, in one sentence (for the docs and
         ``splitbench list methods``).
+    guarantees_feasible : bool
+        Whether every placement the method returns meets every limit; the harness's
+        ``check`` fails a run whose answer the evaluator rejects. Exact methods
+        always promise it; a heuristic may.
     """
 
     name: str
@@ -92,6 +96,11 @@ class MethodSpec:
     exact: bool | Callable[[Instance], bool] = False
     formulation: str | None = None
     guarantee: str = ""
+    guarantees_feasible: bool = False
+
+    def __post_init__(self) -> None:
+        if self.exact is True and not self.guarantees_feasible:
+            object.__setattr__(self, "guarantees_feasible", True)
 
     @property
     def default_solver(self) -> str | None:
@@ -141,6 +150,7 @@ register(
         uses_solver=True,
         exact=assignment_is_exact,
         formulation="assignment",
+        guarantees_feasible=True,
         guarantee="exact for latency and where routes cannot matter; otherwise a "
         "fixed-routing restriction whose answer is feasible but not proven optimal",
     )
@@ -195,6 +205,7 @@ register(
         description="FIN: latency-replicated feasible inference graph and one "
         "minimum-energy pass (always feasible)",
         params=fin.PARAMS,
+        guarantees_feasible=True,
         guarantee="every answer meets the deadline; optimal as gamma grows (and without a "
         "deadline)",
     )
@@ -207,6 +218,7 @@ register(
         "lower bound; optimal only when they meet)",
         params=larac.PARAMS,
         exact=False,
+        guarantees_feasible=True,
         guarantee="a feasible answer and a certified lower bound; optimal only when they meet",
     )
 )

@@ -1,0 +1,1 @@
+"""Tests of splitbench.harness: the result record and the metrics."""
