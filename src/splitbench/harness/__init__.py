@@ -23,9 +23,9 @@ from splitbench.harness.compare import Comparison, compare_directories, compare_
 from splitbench.harness.executors import DaskExecutor, IsolatedWorker, LocalExecutor
 from splitbench.harness.metrics import derive, references
 from splitbench.harness.record import Record, RunTask
+from splitbench.harness.results import load_records, load_results
 from splitbench.harness.runner import SweepSummary, plan, run_suite
 from splitbench.harness.store import Results, ResultStore
-from splitbench.harness.store import load_results as _load_results
 from splitbench.harness.suite import Suite, builtin_suites, load_suite, parse_suite
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "compare_directories",
     "compare_records",
     "derive",
+    "load_records",
     "load_results",
     "load_suite",
     "parse_suite",

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from splitbench.harness.store import ResultStore
 from splitbench.harness.suite import Suite
 from splitbench.instance import dumps_instance, instance_id, instance_to_dict, load_instance
 from splitbench.instance.model import Instance
-from splitbench.methods import find_method, load_entry_points, load_plugin
+from splitbench.methods import check_settings, find_method, load_entry_points, load_plugin
 from splitbench.params import parse_params
 from splitbench.solvers.registry import make_solver
 from splitbench.status import Termination
@@ -235,10 +235,7 @@ def _prepare(store: ResultStore, suite: Suite, resume: bool) -> None:
     store.write_environment(environment(suite.path))
 
 
-Progress = Callable[[int, int], object]
-
-
-def _progress_bar(total: int, initial: int) -> object:
+def _progress_bar(total: int, initial: int) -> Any:
     from tqdm import tqdm
 
     return tqdm(
@@ -291,6 +288,7 @@ def run_suite(
     """
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1")
+    check_settings(time_limit_s)
     if executor not in ("local", "dask"):
         raise UsageError(f"--executor {executor}: expected local or dask")
     modules = tuple(dict.fromkeys([*plugins, *suite.plugins]))
@@ -320,8 +318,8 @@ def run_suite(
         store.append(record)
         if record.termination in (Termination.ERROR.value, Termination.TIME_LIMIT.value):
             failures += 1
-        bar.update(1)  # type: ignore[attr-defined]
-        bar.set_postfix(failures=failures, refresh=False)  # type: ignore[attr-defined]
+        bar.update(1)
+        bar.set_postfix(failures=failures, refresh=False)
 
     try:
         for task in pending:
@@ -341,8 +339,17 @@ def run_suite(
             runner = LocalExecutor(jobs, modules, store.directory / "logs").run(work)
         for record in runner:
             keep(record)
+    except KeyboardInterrupt:
+        bar.close()
+        kept = len(store.finished_ids())
+        print(
+            f"interrupted: {kept} records kept in {store.directory}; "
+            "run again with --resume to go on",
+            file=sys.stderr,
+        )
+        raise
     finally:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
         store.close()
     records = derive(store.read_records())
     parquet = store.consolidate(records, store.read_environment())
