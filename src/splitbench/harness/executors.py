@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from splitbench.harness.record import Record, RunTask
+from splitbench.harness.record import Record, RunTask, now_iso
 from splitbench.status import Termination
 
 __all__ = [
@@ -213,7 +213,7 @@ class IsolatedWorker:
             while pending:
                 task = pending[0]
                 guard = guard_s(task.time_limit_s)
-                started = time.monotonic()
+                started, started_at = time.monotonic(), now_iso()
                 message = self._read_message(guard)
                 if message is not None and "record" in message:
                     pending.pop(0)
@@ -239,7 +239,11 @@ class IsolatedWorker:
                     reason = f"{died} during this run"
                 pending.pop(0)
                 yield task.record(
-                    termination=termination, reason=reason, wall_time_s=waited, worker="harness"
+                    started_at=started_at,
+                    termination=termination,
+                    reason=reason,
+                    wall_time_s=waited,
+                    worker="harness",
                 )
                 break
             else:

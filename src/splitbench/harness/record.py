@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -32,7 +33,12 @@ from typing import Any, get_type_hints
 
 from splitbench.status import Status, Termination
 
-__all__ = ["RECORD_TYPES", "Record", "RunTask", "canonical_params", "run_key"]
+__all__ = ["RECORD_TYPES", "Record", "RunTask", "canonical_params", "now_iso", "run_key"]
+
+
+def now_iso() -> str:
+    """The current time as a record's ``started_at`` (ISO 8601, UTC, milliseconds)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def canonical_params(params: Mapping[str, Any] | None) -> str:

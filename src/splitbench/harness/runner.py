@@ -45,7 +45,7 @@ from splitbench.families import generate
 from splitbench.harness.env import environment
 from splitbench.harness.executors import Batch, DaskExecutor, LocalExecutor
 from splitbench.harness.metrics import derive
-from splitbench.harness.record import Record, RunTask, canonical_params, run_key
+from splitbench.harness.record import Record, RunTask, canonical_params, now_iso, run_key
 from splitbench.harness.store import ResultStore
 from splitbench.harness.suite import Suite
 from splitbench.instance import dumps_instance, instance_id, instance_to_dict, load_instance
@@ -326,7 +326,9 @@ def run_suite(
             if task.solver in unavailable:
                 keep(
                     task.record(
-                        termination=Termination.SKIPPED.value, reason=unavailable[task.solver]
+                        started_at=now_iso(),
+                        termination=Termination.SKIPPED.value,
+                        reason=unavailable[task.solver],
                     )
                 )
         runnable = [t for t in pending if t.solver not in unavailable]

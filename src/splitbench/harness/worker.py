@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import socket
@@ -37,7 +36,7 @@ from typing import IO, Any
 
 from splitbench.errors import SplitbenchError
 from splitbench.harness.metrics import mip_gap
-from splitbench.harness.record import Record, RunTask
+from splitbench.harness.record import Record, RunTask, now_iso
 from splitbench.instance import instance_from_dict, load_instance
 from splitbench.instance.model import Instance
 from splitbench.methods import load_entry_points, load_plugin, solve
@@ -47,10 +46,6 @@ __all__ = ["InstanceCache", "main", "run_task"]
 
 CACHE_SIZE = 32
 """Parsed instances a worker keeps between batches."""
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def _where() -> str:
@@ -64,7 +59,7 @@ def run_task(task: RunTask, instance: Instance) -> Record:
     plugin's parameter refused at run time) gives termination ``skipped`` with the
     message; a failure of the method itself is ``error`` (the runner catches it).
     """
-    started_at, start = _now(), time.perf_counter()
+    started_at, start = now_iso(), time.perf_counter()
     try:
         sol = solve(
             instance,
@@ -157,7 +152,7 @@ def run_batch(batch: Mapping[str, Any], cache: InstanceCache, out: IO[str]) -> i
             instance = cache.get(task.instance_id, instances.get(task.instance_id))
         except Exception as err:  # an instance that cannot be read is this run's failure
             record = task.record(
-                started_at=_now(),
+                started_at=now_iso(),
                 termination=Termination.ERROR.value,
                 reason=f"cannot read the instance: {type(err).__name__}: {err}",
                 worker=_where(),
@@ -167,7 +162,7 @@ def run_batch(batch: Mapping[str, Any], cache: InstanceCache, out: IO[str]) -> i
                 record = run_task(task, instance)
             except Exception as err:  # recording failed: still one record for the run
                 record = task.record(
-                    started_at=_now(),
+                    started_at=now_iso(),
                     termination=Termination.ERROR.value,
                     reason=f"the run could not be recorded: {type(err).__name__}: {err}",
                     worker=_where(),
