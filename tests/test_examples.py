@@ -16,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import yaml
 
 from splitbench.harness import check_directory, load_suite, parse_thresholds, run_suite
 from splitbench.methods import METHODS, load_plugin
@@ -82,7 +83,6 @@ def test_the_workflow_runs_the_suite_and_the_check() -> None:
 
 
 def test_the_workflow_is_valid_yaml_with_the_upload_always_run() -> None:
-    import yaml
     data = yaml.safe_load(WORKFLOW.read_text())
     (job,) = data["jobs"].values()
     steps = job["steps"]
