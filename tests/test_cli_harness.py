@@ -43,7 +43,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = cli("run", str(folder / "two.toml"), "-o", str(folder / "out"), "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "10 runs: 10 run now" in done.stdout
-    assert done.stdout.strip().endswith(str(folder / "out" / "results.parquet"))
+    assert f"results: {folder / 'out' / 'results.parquet'}" in done.stdout
+    assert f"HTML report: {folder / 'out' / 'report' / 'report.html'}" in done.stdout
     return folder / "out"
 
 
@@ -93,6 +94,20 @@ def test_compare_a_folder_with_itself_passes(results: Path) -> None:
     done = cli("compare", str(results), str(results))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fin" in done.stdout
+
+
+def test_report_writes_one_format_where_asked(results: Path, tmp_path: Path) -> None:
+    done = cli("report", str(results), "--format", "md", "-o", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "r" / "report.md").is_file()
+    assert not (tmp_path / "r" / "report.html").exists()
+    assert list((tmp_path / "r" / "figures").glob("*.png"))
+    assert f"Markdown report: {tmp_path / 'r' / 'report.md'}" in done.stdout
+
+
+def test_report_needs_results(tmp_path: Path) -> None:
+    done = cli("report", str(tmp_path))
+    assert done.returncode == 2 and "no results here" in done.stderr
 
 
 def test_list_suites_names_the_builtin_ones() -> None:

@@ -29,6 +29,7 @@ from splitbench.harness import (
     parse_thresholds,
     run_suite,
     write_junit,
+    write_report,
 )
 from splitbench.instance import InstanceError, dumps_instance, instance_id, load_instance
 from splitbench.methods import METHODS, load_entry_points, load_plugin, solve
@@ -252,6 +253,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         plugins=args.plugin or (),
     )
     _emit(summary.text())
+    if not args.no_report:
+        _emit(write_report(output).text())
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    formats = (args.format,) if args.format else ("html", "md")
+    out = Path(args.output) if args.output else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out}: is a file; give a folder")
+    files = write_report(args.directory, out=out, formats=formats, compare_with=args.compare)
+    _emit(files.text())
     return EXIT_OK
 
 
@@ -365,7 +378,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
     )
+    p.add_argument("--no-report", action="store_true", help="do not write the report")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="write the HTML and Markdown report of a results folder")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--format", choices=["html", "md"], default=None, help="default: both")
+    p.add_argument("-o", "--output", default=None, metavar="PATH", help="default DIR/report")
+    p.add_argument("--compare", default=None, metavar="DIR_B", help="add the comparison with DIR_B")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("check", help="fail (exit 1) on wrong answers in a results folder")
     p.add_argument("directory", metavar="DIR")

@@ -23,6 +23,7 @@ from splitbench.harness.compare import Comparison, compare_directories, compare_
 from splitbench.harness.executors import DaskExecutor, IsolatedWorker, LocalExecutor
 from splitbench.harness.metrics import derive, references
 from splitbench.harness.record import Record, RunTask
+from splitbench.harness.report import ReportFiles, write_report
 from splitbench.harness.results import load_records, load_results
 from splitbench.harness.runner import SweepSummary, plan, run_suite
 from splitbench.harness.store import Results, ResultStore
@@ -36,6 +37,7 @@ __all__ = [
     "LocalExecutor",
     "Problem",
     "Record",
+    "ReportFiles",
     "ResultStore",
     "Results",
     "RunTask",
@@ -56,4 +58,5 @@ __all__ = [
     "references",
     "run_suite",
     "write_junit",
+    "write_report",
 ]

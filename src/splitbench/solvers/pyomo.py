@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import math
 import subprocess
+import tempfile
 import time
 from dataclasses import replace
 from typing import Any
@@ -318,13 +319,22 @@ class PyomoAdapter:
         if limit is not None:
             kwargs["timelimit"] = limit
         bounded = all_bounded(milp)
-        # the outer context removes the files of a solver that was killed mid-solve
-        # (Pyomo warns that it pops the solver's orphaned context: expected here)
-        with LoggingIntercept(module="pyomo.common.tempfiles"), TempfileManager:
+        # the solver's files go to a folder of our own, removed however the solve ends
+        # (Ctrl-C included); the outer context removes the files of a solver killed
+        # mid-solve (Pyomo warns that it pops the solver's orphaned context: expected)
+        saved_dir = TempfileManager.tempdir
+        with (
+            tempfile.TemporaryDirectory(prefix="splitbench-pyomo-") as scratch,
+            LoggingIntercept(module="pyomo.common.tempfiles"),
+            TempfileManager,
+        ):
+            TempfileManager.tempdir = scratch
             try:
                 results = opt.solve(model, **kwargs)
             except subprocess.TimeoutExpired:
                 results = None
+            finally:
+                TempfileManager.tempdir = saved_dir
         done = time.perf_counter()
         if results is None:
             result = result_from_native(
