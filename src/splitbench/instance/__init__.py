@@ -32,11 +32,13 @@ from splitbench.instance.model import (
     Objective,
     Request,
 )
+from splitbench.instance.multi import FORMAT_2, MultiInstance, MultiRequest
 from splitbench.instance.validate import validate_instance
 
 __all__ = [
     "DNN",
     "FORMAT",
+    "FORMAT_2",
     "MAX_FILE_BYTES",
     "Arc",
     "Block",
@@ -45,6 +47,8 @@ __all__ = [
     "Instance",
     "InstanceError",
     "Link",
+    "MultiInstance",
+    "MultiRequest",
     "Network",
     "Node",
     "Objective",
