@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("solvers", "families"),
     ("formulations", "zoo", "topology"),
     ("graphs", "solution"),
-    ("milp", "evaluate"),
+    ("milp", "evaluate", "evaluate_multi"),
     ("answer", "costs", "routes", "placement"),
     ("instance",),
     ("params", "registry", "tolerances", "status"),
@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 SAME_LINE_ALLOWED = {
     ("answer", "placement"),  # a MethodResult carries a Placement
     ("costs", "routes"),  # the vectorised weights reuse the route costs
+    ("evaluate_multi", "evaluate"),  # each request is judged by the single evaluator
 }
 """Arrows between parts of one line, each with its reason."""
 

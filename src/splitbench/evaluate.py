@@ -20,8 +20,13 @@ reaching block l, pi_e the share leaving at exit e)::
     full-depth = sum_l (c_l + t(R_{l-1})) + sum_e branch_e + t(R_L)   (what the deadline binds)
     accuracy   = sum_e pi_e a_e
 
-The return route of an early exit is the cheapest route (for the objective's own
-cost) from its block's node to the destination; the final exit's is hand-over L.
+The return route of an early exit is the placement's own when it carries
+``exit_routes`` (format 2 needs them: their bandwidth is shared); each given one must
+run from the exit's block node to the destination over existing arcs, as a simple
+path. Without one, the evaluator takes the cheapest route (for the objective's own
+cost) from the block's node to the destination. The final exit's is hand-over L.
+Exit routes under the select policy, without a destination, or for a block with no
+early exit are violations.
 
 Examples
 --------
@@ -37,6 +42,9 @@ Examples
 ...                   (("md",), ("md", "es"), ("es", "cs"), ("cs",), ("cs",), None))
 >>> round(evaluate(inst, split).energy_j, 3)
 0.199
+>>> from dataclasses import replace
+>>> evaluate(inst, replace(split, exit_routes=((1, ("md",)),))).violations
+('exit routes are given under the select policy (only the result route runs)',)
 """
 
 from __future__ import annotations
@@ -48,10 +56,10 @@ from dataclasses import dataclass
 from splitbench.errors import PlacementError
 from splitbench.instance.model import ExitPolicy, Instance, Objective
 from splitbench.placement import Placement
-from splitbench.routes import cheapest_route, route_cost
+from splitbench.routes import RouteCost, cheapest_route, route_cost
 from splitbench.tolerances import FEASIBILITY_RTOL
 
-__all__ = ["Evaluation", "Placement", "evaluate"]
+__all__ = ["Evaluation", "Placement", "evaluate", "result_route"]
 
 
 @dataclass(frozen=True)
@@ -113,15 +121,16 @@ def _check_structure(instance: Instance, placement: Placement) -> None:
         )
     known = instance.network.node_index
     for k, route in enumerate(placement.routes):
-        if route is None:
-            if k != placement.exit:
-                raise PlacementError(f"route {k} is null; only the result route may be")
-            continue
+        if route is None and k != placement.exit:
+            raise PlacementError(f"route {k} is null; only the result route may be")
+    named = [(f"route {k}", r) for k, r in enumerate(placement.routes) if r is not None]
+    named += [(f"the exit route after block {l}", r) for l, r in placement.exit_routes]
+    for name, route in named:
         if not route:
-            raise PlacementError(f"route {k} is empty; a route that stays is [node]")
+            raise PlacementError(f"{name} is empty; a route that stays is [node]")
         for node in route:
             if node not in known:
-                raise PlacementError(f"route {k} names unknown node {node!r}")
+                raise PlacementError(f"{name} names unknown node {node!r}")
     for l, node in enumerate(placement.blocks, start=1):
         if node not in known:
             raise PlacementError(f"block {l} is placed on unknown node {node!r}")
@@ -157,6 +166,29 @@ def _node_violations(instance: Instance, placement: Placement) -> list[str]:
     return out
 
 
+def _misplaced_exit_routes(instance: Instance, placement: Placement) -> list[str]:
+    """Exit routes the request cannot use: select policy, no destination, no early exit."""
+    if not placement.exit_routes:
+        return []
+    if instance.request.exit_policy is ExitPolicy.SELECT:
+        return ["exit routes are given under the select policy (only the result route runs)"]
+    if instance.request.destination is None:
+        return ["exit routes are given, but the request has no destination"]
+    early = {ex.after_block for ex in instance.dnn.exits[:-1]}
+    out: list[str] = []
+    seen: set[int] = set()
+    for l, _ in placement.exit_routes:
+        if l not in early:
+            out.append(
+                f"the exit route after block {l} is for no early exit (early exits "
+                f"follow blocks {sorted(early)})"
+            )
+        elif l in seen:
+            out.append(f"the exit route after block {l} is given twice")
+        seen.add(l)
+    return out
+
+
 def _compute(instance: Instance, node_id: str, ops: float) -> tuple[float, float]:
     node = instance.network.node(node_id)
     if ops == 0:
@@ -165,6 +197,28 @@ def _compute(instance: Instance, node_id: str, ops: float) -> tuple[float, float
         return math.inf, math.inf
     seconds = ops / node.ops_per_s
     return seconds, seconds * node.power_w
+
+
+def _checked_cost(
+    instance: Instance,
+    route: tuple[str, ...],
+    ends: tuple[str | None, str | None],
+    n_bytes: float,
+    names: tuple[str, str],
+    violations: list[str],
+) -> RouteCost:
+    """The cost of ``route``, recording wrong ends and missing arcs under ``names``
+    (how the ends and the arcs sentences call the route)."""
+    start, end = ends
+    if route[0] != start or route[-1] != end:
+        violations.append(
+            f"{names[0]} runs {route[0]} -> {route[-1]}; it must run {start} -> {end}"
+        )
+    cost = route_cost(instance.network, route, n_bytes)
+    if cost.missing_arc is not None:
+        u, v = cost.missing_arc
+        violations.append(f"{names[1]} uses {u} -> {v}, which is not a link")
+    return cost
 
 
 def _route_terms(
@@ -178,23 +232,75 @@ def _route_terms(
         if route is None:
             terms.append((0.0, 0.0))
             continue
-        start, end = ends[k], ends[k + 1]
-        if route[0] != start or route[-1] != end:
-            what = "the result" if k == placement.exit else f"hand-over {k}"
-            violations.append(
-                f"route {k} ({what}) runs {route[0]} -> {route[-1]}; it must run {start} -> {end}"
-            )
+        what = "the result" if k == placement.exit else f"hand-over {k}"
         size = (
             dnn.exit_at(placement.exit).output_bytes
             if k == placement.exit
             else (dnn.handover_bytes(k))
         )
-        cost = route_cost(instance.network, route, size)
-        if cost.missing_arc is not None:
-            u, v = cost.missing_arc
-            violations.append(f"route {k} uses {u} -> {v}, which is not a link")
+        names = (f"route {k} ({what})", f"route {k}")
+        cost = _checked_cost(instance, route, (ends[k], ends[k + 1]), size, names, violations)
         terms.append((cost.time_s, cost.energy_j))
     return terms
+
+
+def result_route(
+    instance: Instance, placement: Placement, after_block: int
+) -> tuple[str, ...] | None:
+    """The route the result of the exit after ``after_block`` takes to the destination.
+
+    The placement's last route for its own exit; under the expected policy, for an
+    early exit, the placement's exit route when it has one, else the cheapest route
+    for the objective's own cost. None when there is no destination, when that exit
+    does not run (select policy) or when the destination cannot be reached.
+
+    Examples
+    --------
+    >>> from splitbench.instance import example_instance
+    >>> inst = example_instance()
+    >>> result_route(inst, Placement(("md",), 1, (("md",), None)), 1) is None
+    True
+    """
+    destination = instance.request.destination
+    if after_block == placement.exit:
+        return placement.routes[-1]
+    if destination is None or instance.request.exit_policy is ExitPolicy.SELECT:
+        return None
+    given = placement.exit_route(after_block)
+    if given is not None:
+        return given
+    return cheapest_route(
+        instance.network,
+        placement.blocks[after_block - 1],
+        destination,
+        instance.dnn.exit_at(after_block).output_bytes,
+        instance.request.objective,
+    )
+
+
+def _early_result(
+    instance: Instance, placement: Placement, after_block: int, violations: list[str]
+) -> tuple[float, float]:
+    """(time, energy) of the result of the early exit after ``after_block`` (expected
+    policy, with a destination), checking a given exit route."""
+    destination = instance.request.destination
+    back = result_route(instance, placement, after_block)
+    if back is None:
+        violations.append(
+            f"the result of the exit after block {after_block} "
+            f"cannot reach the destination {destination}"
+        )
+        return math.inf, math.inf
+    size = instance.dnn.exit_at(after_block).output_bytes
+    if placement.exit_route(after_block) is None:  # the evaluator's own choice
+        cost = route_cost(instance.network, back, size)
+        return cost.time_s, cost.energy_j
+    name = f"the exit route after block {after_block}"
+    start = placement.blocks[after_block - 1]
+    cost = _checked_cost(instance, back, (start, destination), size, (name, name), violations)
+    if len(set(back)) < len(back):
+        violations.append(f"{name} visits a node twice; it must be a simple path")
+    return cost.time_s, cost.energy_j
 
 
 def _select(
@@ -234,7 +340,6 @@ def _expected(
         exp_t += _weighted(q[l - 1], t + rt)
         exp_e += _weighted(q[l - 1], e + re)
         full_t += t + rt
-    destination = instance.request.destination
     for ex, share in zip(dnn.exits, pi, strict=True):
         node_id = placement.blocks[ex.after_block - 1]
         t, e = _compute(instance, node_id, ex.ops)
@@ -244,20 +349,10 @@ def _expected(
         if ex is dnn.final_exit:
             rt, re = routes[-1]
             full_t += rt
-        elif destination is None:
+        elif instance.request.destination is None:
             rt = re = 0.0
         else:
-            back = cheapest_route(
-                instance.network, node_id, destination, ex.output_bytes, instance.request.objective
-            )
-            if back is None:
-                violations.append(
-                    f"the result of the exit after block {ex.after_block} "
-                    f"cannot reach the destination {destination}"
-                )
-                rt = re = math.inf
-            else:
-                rt, re, _ = route_cost(instance.network, back, ex.output_bytes)
+            rt, re = _early_result(instance, placement, ex.after_block, violations)
         exp_t += _weighted(share, rt)
         exp_e += _weighted(share, re)
     accuracies = [ex.accuracy for ex in dnn.exits]
@@ -281,6 +376,7 @@ def evaluate(instance: Instance, placement: Placement) -> Evaluation:
     _check_structure(instance, placement)
     req = instance.request
     violations = _node_violations(instance, placement)
+    violations += _misplaced_exit_routes(instance, placement)
     routes = _route_terms(instance, placement, violations)
     if req.exit_policy is ExitPolicy.SELECT:
         latency, energy, bound_latency, accuracy = _select(instance, placement, routes)
