@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from splitbench.placement import Placement
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.status import Status, Termination
 from splitbench.tolerances import MIP_REL_GAP
 
@@ -223,7 +223,7 @@ class MethodResult:
         evaluator decides ``invalid``.
     termination : Termination
         Why it stopped.
-    placement : Placement or None
+    placement : Placement, MultiPlacement or None
         The answer, if any.
     claimed_objective : float or None
         The objective the method believes its placement has (kept, never trusted).
@@ -241,7 +241,7 @@ class MethodResult:
 
     status: Status
     termination: Termination = Termination.COMPLETED
-    placement: Placement | None = None
+    placement: Placement | MultiPlacement | None = None
     claimed_objective: float | None = None
     bound: float | None = None
     reason: str | None = None

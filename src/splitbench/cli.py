@@ -20,6 +20,8 @@ from typing import NoReturn, TextIO
 
 from splitbench import __version__
 from splitbench.errors import SplitbenchError, UsageError
+from splitbench.evaluate import Evaluation
+from splitbench.evaluate_multi import MultiEvaluation
 from splitbench.families import FAMILIES, generate
 from splitbench.harness import (
     builtin_suites,
@@ -31,8 +33,16 @@ from splitbench.harness import (
     write_junit,
     write_report,
 )
-from splitbench.instance import InstanceError, dumps_instance, instance_id, load_instance
+from splitbench.instance import (
+    InstanceError,
+    MultiInstance,
+    dumps_any,
+    instance_id,
+    load_any,
+    load_instance,
+)
 from splitbench.methods import METHODS, load_entry_points, load_plugin, solve
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.solvers import describe_solvers, export_mps
 from splitbench.status import Termination
 
@@ -147,7 +157,7 @@ def _load_plugins(args: argparse.Namespace) -> None:
 
 def _cmd_solve(args: argparse.Namespace) -> int:
     _load_plugins(args)
-    instance = load_instance(args.instance)
+    instance = load_any(args.instance)
     solution = solve(
         instance,
         args.method,
@@ -170,7 +180,11 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     ]
     if solution.reason:
         lines.append(f"reason       {_printable(solution.reason)}")
-    if ev is not None and solution.placement is not None:
+    if (
+        isinstance(ev, Evaluation)
+        and isinstance(solution.placement, Placement)
+        and not isinstance(instance, MultiInstance)
+    ):
         objective = instance.request.objective.value
         lines += [
             f"objective    {_format_value(ev.objective, 'J' if objective == 'energy' else 's')}"
@@ -182,6 +196,28 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             f"blocks       {_printable(' '.join(solution.placement.blocks))} (exit after block "
             f"{solution.placement.exit})",
         ]
+    elif (
+        isinstance(ev, MultiEvaluation)
+        and isinstance(solution.placement, MultiPlacement)
+        and isinstance(instance, MultiInstance)
+    ):
+        objective = instance.objective.value
+        unit = "W" if objective == "energy" else "s"
+        lines += [
+            f"objective    {_format_value(ev.objective, unit)} ({objective}, "
+            f"{len(ev.requests)} requests)",
+            f"feasible     {'yes' if ev.feasible else 'no'}",
+            f"utilisation  node {_format_value(ev.max_node_utilization, '')}, "
+            f"arc {_format_value(ev.max_arc_utilization, '')} (largest)",
+        ]
+        for rid, one in ev.requests:
+            placed = solution.placement[rid]
+            lines.append(
+                f"request      {_printable(rid)}: {_printable(' '.join(placed.blocks))} "
+                f"(exit {placed.exit}), latency {_format_value(one.latency_s, 's')}, "
+                f"energy {_format_value(one.energy_j, 'J')}"
+            )
+    if ev is not None:
         lines += [f"violation    {_printable(v)}" for v in ev.violations]
     if solution.bound is not None:
         lines.append(f"bound        {solution.bound:.6g}")
@@ -198,21 +234,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.instances:
         try:
-            instance = load_instance(path)
+            instance = load_any(path)
         except InstanceError as err:
             print(err, file=sys.stderr)
             status = EXIT_USAGE
+            continue
+        net = instance.network
+        if isinstance(instance, MultiInstance):
+            what = f"{len(instance.requests)} requests, {len(instance.dnns)} DNNs"
         else:
-            _emit(
-                f"{path}: ok ({instance.dnn.n_blocks} blocks, {len(instance.network.nodes)} "
-                f"nodes, {len(instance.network.arcs)} arcs, id {instance_id(instance)})"
-            )
+            what = f"{instance.dnn.n_blocks} blocks"
+        _emit(
+            f"{path}: ok ({what}, {len(net.nodes)} nodes, {len(net.arcs)} arcs, "
+            f"id {instance_id(instance)})"
+        )
     return status
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     instance = generate(args.family, _key_values(args.param), seed=args.seed)
-    text = dumps_instance(instance) + "\n"
+    text = dumps_any(instance) + "\n"
     if args.output:
         _output_path(args.output).write_text(text, encoding="utf-8")
         _emit(f"wrote {args.output} ({_printable(instance.name)})")

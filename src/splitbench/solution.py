@@ -23,7 +23,8 @@ from typing import Any
 
 from splitbench.answer import RunFacts
 from splitbench.evaluate import Evaluation
-from splitbench.placement import Placement
+from splitbench.evaluate_multi import MultiEvaluation
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.status import Status, Termination
 
 __all__ = ["Solution"]
@@ -51,9 +52,9 @@ class Solution:
         Whether the method is exact on this instance.
     reason : str or None
         Why it declined, failed or stopped, or why its status is what it is.
-    placement : Placement or None
-        The answer.
-    evaluation : Evaluation or None
+    placement : Placement, MultiPlacement or None
+        The answer (a MultiPlacement for a format-2 instance).
+    evaluation : Evaluation, MultiEvaluation or None
         The evaluator's figures for it.
     bound : float or None
         A proven lower bound on the optimum.
@@ -76,8 +77,8 @@ class Solution:
     termination: Termination
     exact: bool
     reason: str | None
-    placement: Placement | None
-    evaluation: Evaluation | None
+    placement: Placement | MultiPlacement | None
+    evaluation: Evaluation | MultiEvaluation | None
     bound: float | None
     claimed_objective: float | None
     build_time_s: float
@@ -111,7 +112,8 @@ class Solution:
         fields.
         """
         ev = self.evaluation
-        return {
+        single = ev if isinstance(ev, Evaluation) else None
+        out: dict[str, Any] = {
             "instance": self.instance,
             "method": self.method,
             "solver": self.solver,
@@ -121,9 +123,9 @@ class Solution:
             "reason": self.reason,
             "objective": _finite(ev.objective if ev else None),
             "claimed_objective": _finite(self.claimed_objective),
-            "latency_s": _finite(ev.latency_s if ev else None),
-            "energy_j": _finite(ev.energy_j if ev else None),
-            "accuracy": _finite(ev.accuracy if ev else None),
+            "latency_s": _finite(single.latency_s if single else None),
+            "energy_j": _finite(single.energy_j if single else None),
+            "accuracy": _finite(single.accuracy if single else None),
             "feasible": self.feasible,
             "violations": list(self.violations),
             "bound": _finite(self.bound),
@@ -134,3 +136,17 @@ class Solution:
             "placement": self.placement.to_dict() if self.placement else None,
             **self.facts.to_dict(),
         }
+        if isinstance(ev, MultiEvaluation):
+            out["requests"] = [
+                {
+                    "id": rid,
+                    "latency_s": _finite(e.latency_s),
+                    "energy_j": _finite(e.energy_j),
+                    "accuracy": _finite(e.accuracy),
+                    "feasible": e.feasible,
+                }
+                for rid, e in ev.requests
+            ]
+            out["max_node_utilization"] = _finite(ev.max_node_utilization)
+            out["max_arc_utilization"] = _finite(ev.max_arc_utilization)
+        return out

@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from splitbench.errors import SplitbenchError, UsageError
-from splitbench.evaluate import evaluate
+from splitbench.evaluate import Evaluation, evaluate
+from splitbench.evaluate_multi import MultiEvaluation, evaluate_multi
 from splitbench.harness import metrics, store
 from splitbench.harness.record import Record
-from splitbench.instance import Instance, instance_id, load_instance
-from splitbench.placement import Placement
+from splitbench.instance import Instance, MultiInstance, instance_id, load_any
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.status import Status, Termination
 from splitbench.tolerances import AGREEMENT_RTOL
 
@@ -208,10 +209,15 @@ def _run_problems(r: Record, ref: metrics.Reference, allow_errors: bool) -> Iter
         yield _of_run(r, "error", f"failed: {r.reason}")
 
 
-def _reverify_one(r: Record, instance: Instance) -> str | None:
+def _reverify_one(r: Record, instance: Instance | MultiInstance) -> str | None:
     """Why the stored placement of ``r`` does not evaluate to what ``r`` says, or None."""
     try:
-        ev = evaluate(instance, Placement.from_dict(json.loads(r.placement or "null")))
+        data = json.loads(r.placement or "null")
+        ev: Evaluation | MultiEvaluation
+        if isinstance(instance, MultiInstance):
+            ev = evaluate_multi(instance, MultiPlacement.from_dict(data))
+        else:
+            ev = evaluate(instance, Placement.from_dict(data))
     except _EVALUATION_ERRORS as err:
         return f"has a placement that cannot be evaluated: {err}"
     if ev.feasible != r.feasible:
@@ -225,7 +231,9 @@ def _reverify_one(r: Record, instance: Instance) -> str | None:
 
 
 def _reverify(
-    records: Sequence[Record], instances: Mapping[str, Instance], missing: Mapping[str, str]
+    records: Sequence[Record],
+    instances: Mapping[str, Instance | MultiInstance],
+    missing: Mapping[str, str],
 ) -> list[Problem]:
     """Evaluate every stored placement again; ``missing`` says why an instance is absent."""
     out: list[Problem] = []
@@ -292,7 +300,7 @@ def _check(
     records: Iterable[Record],
     max_gap: Mapping[str, float] | None,
     allow_errors: bool,
-    instances: Mapping[str, Instance] | None,
+    instances: Mapping[str, Instance | MultiInstance] | None,
     missing: Mapping[str, str],
 ) -> CheckResult:
     items = metrics.derive(records)
@@ -333,7 +341,7 @@ def check_records(
     *,
     max_gap: Mapping[str, float] | None = None,
     allow_errors: bool = False,
-    instances: Mapping[str, Instance] | None = None,
+    instances: Mapping[str, Instance | MultiInstance] | None = None,
 ) -> CheckResult:
     """Check the records of a sweep (their derived fields are filled first).
 
@@ -378,12 +386,12 @@ def check_directory(
     folder = Path(directory) / "instances"
     if not (reverify and folder.is_dir()):
         return _check(records, max_gap, allow_errors, None, {})
-    loaded: dict[str, Instance] = {}
+    loaded: dict[str, Instance | MultiInstance] = {}
     missing: dict[str, str] = {}
     for iid in sorted({r.instance_id for r in records}):
         name = f"instances/{iid}.json"
         try:
-            instance = load_instance(folder / f"{iid}.json")
+            instance = load_any(folder / f"{iid}.json")
         except (SplitbenchError, ValueError, OSError, RecursionError) as err:
             exists = (folder / f"{iid}.json").exists()
             missing[iid] = f"{name} does not load: {err}" if exists else f"no file {name}"

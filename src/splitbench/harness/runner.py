@@ -48,7 +48,8 @@ from splitbench.harness.metrics import derive
 from splitbench.harness.record import Record, RunTask, canonical_params, now_iso, run_key
 from splitbench.harness.store import ResultStore
 from splitbench.harness.suite import Suite
-from splitbench.instance import dumps_instance, instance_id, instance_to_dict, load_instance
+from splitbench.instance import MultiInstance, dumps_any, instance_id, load_any
+from splitbench.instance.dump import instance_to_dict, multi_to_dict
 from splitbench.instance.model import Instance
 from splitbench.methods import check_settings, find_method, load_entry_points, load_plugin
 from splitbench.params import parse_params
@@ -68,7 +69,7 @@ class PlannedInstance:
     """An instance of the sweep and where it came from."""
 
     instance_id: str
-    instance: Instance
+    instance: Instance | MultiInstance
     family: str
     params: str
     seed: int | None
@@ -111,6 +112,20 @@ class SweepSummary:
         return f"{first}\nresults: {where}"
 
 
+def _as_dict(instance: Instance | MultiInstance) -> dict[str, Any]:
+    if isinstance(instance, MultiInstance):
+        return multi_to_dict(instance)
+    return instance_to_dict(instance)
+
+
+def _sizes(instance: Instance | MultiInstance) -> tuple[int, str]:
+    """Blocks (over all requests) and the objective's name."""
+    if isinstance(instance, MultiInstance):
+        blocks = sum(instance.dnn(r.dnn).n_blocks for r in instance.requests)
+        return blocks, instance.objective.value
+    return instance.dnn.n_blocks, instance.request.objective.value
+
+
 def _instances(suite: Suite) -> list[PlannedInstance]:
     source = str(suite.path) if suite.path else suite.name
     out: list[PlannedInstance] = []
@@ -127,7 +142,7 @@ def _instances(suite: Suite) -> list[PlannedInstance]:
                     )
                 )
     for path in suite.instance_files:
-        inst = load_instance(path)
+        inst = load_any(path)
         out.append(
             PlannedInstance(
                 instance_id(inst), inst, "file", canonical_params({"path": str(path)}), None
@@ -147,6 +162,7 @@ def plan(
     tasks: dict[str, RunTask] = {}
     for planned in instances:
         inst = planned.instance
+        blocks, objective = _sizes(inst)
         for entry in suite.methods:
             for name in entry.methods:
                 spec = find_method(name)
@@ -173,10 +189,10 @@ def plan(
                                     instance_params=planned.params,
                                     seed=planned.seed,
                                     repetition=rep,
-                                    n_blocks=inst.dnn.n_blocks,
+                                    n_blocks=blocks,
                                     n_nodes=len(inst.network.nodes),
                                     n_arcs=len(inst.network.arcs),
-                                    objective_kind=inst.request.objective.value,
+                                    objective_kind=objective,
                                     method=name,
                                     method_params=given,
                                     solver=solver,
@@ -304,7 +320,7 @@ def run_suite(
     for planned in instances:
         path = folder / f"{planned.instance_id}.json"
         if not path.exists():
-            path.write_text(dumps_instance(planned.instance), encoding="utf-8")
+            path.write_text(dumps_any(planned.instance), encoding="utf-8")
         sources[planned.instance_id] = str(path.resolve())
     done = store.finished_ids()
     pending = [t for t in tasks if t.run_id not in done]
@@ -333,7 +349,7 @@ def run_suite(
                 )
         runnable = [t for t in pending if t.solver not in unavailable]
         if executor == "dask":
-            data = {p.instance_id: instance_to_dict(p.instance) for p in instances}
+            data = {p.instance_id: _as_dict(p.instance) for p in instances}
             work = batches(runnable, jobs, {k: v for k, v in data.items()})
             runner = DaskExecutor(scheduler, jobs, modules).run(work)
         else:

@@ -37,8 +37,9 @@ from typing import IO, Any
 from splitbench.errors import SplitbenchError
 from splitbench.harness.metrics import mip_gap
 from splitbench.harness.record import Record, RunTask, now_iso
-from splitbench.instance import instance_from_dict, load_instance
+from splitbench.instance import any_from_dict, load_any
 from splitbench.instance.model import Instance
+from splitbench.instance.multi import MultiInstance
 from splitbench.methods import load_entry_points, load_plugin, solve
 from splitbench.status import Status, Termination
 
@@ -52,7 +53,7 @@ def _where() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_task(task: RunTask, instance: Instance) -> Record:
+def run_task(task: RunTask, instance: Instance | MultiInstance) -> Record:
     """Run one task in this process and return its record (never raises).
 
     Bad input that the suite check could not see (a solver that cannot run here, a
@@ -76,10 +77,9 @@ def run_task(task: RunTask, instance: Instance) -> Record:
             wall_time_s=time.perf_counter() - start,
             worker=_where(),
         )
-    ev = sol.evaluation
     facts = sol.facts
-    objective = sol.to_dict()["objective"]
-    bound = sol.to_dict()["bound"]
+    data = sol.to_dict()
+    objective, bound = data["objective"], data["bound"]
     return task.record(
         started_at=started_at,
         instance_name=instance.name or task.instance_name,
@@ -90,11 +90,11 @@ def run_task(task: RunTask, instance: Instance) -> Record:
         feasible=sol.feasible,
         n_violations=len(sol.violations),
         objective=objective,
-        claimed_objective=sol.to_dict()["claimed_objective"],
+        claimed_objective=data["claimed_objective"],
         bound=bound,
-        latency_s=ev.latency_s if ev else None,
-        energy_j=ev.energy_j if ev else None,
-        accuracy=ev.accuracy if ev else None,
+        latency_s=data["latency_s"],
+        energy_j=data["energy_j"],
+        accuracy=data["accuracy"],
         mip_gap=mip_gap(objective, bound) if sol.status is not Status.INFEASIBLE else None,
         build_time_s=sol.build_time_s,
         solve_time_s=sol.solve_time_s,
@@ -108,7 +108,7 @@ def run_task(task: RunTask, instance: Instance) -> Record:
         n_rows=facts.n_rows,
         n_nonzeros=facts.n_nonzeros,
         nodes=facts.nodes,
-        lp_bound=facts.to_dict()["lp_bound"],
+        lp_bound=data["lp_bound"],
         lp_integral=facts.lp_integral,
         graph_vertices=facts.graph_vertices,
         graph_arcs=facts.graph_arcs,
@@ -117,6 +117,9 @@ def run_task(task: RunTask, instance: Instance) -> Record:
             if sol.placement is not None
             else None
         ),
+        n_requests=len(data.get("requests") or ()) or 1,
+        max_node_utilization=data.get("max_node_utilization"),
+        max_arc_utilization=data.get("max_arc_utilization"),
         worker=_where(),
     )
 
@@ -126,16 +129,18 @@ class InstanceCache:
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
-        self._items: OrderedDict[str, Instance] = OrderedDict()
+        self._items: OrderedDict[str, Instance | MultiInstance] = OrderedDict()
 
-    def get(self, instance_id: str, source: Mapping[str, Any] | str | None) -> Instance:
+    def get(
+        self, instance_id: str, source: Mapping[str, Any] | str | None
+    ) -> Instance | MultiInstance:
         """The instance ``instance_id``, parsed from ``source`` if not kept yet."""
         if instance_id in self._items:
             self._items.move_to_end(instance_id)
             return self._items[instance_id]
         if source is None:
             raise KeyError(f"instance {instance_id} was neither sent nor kept")
-        instance = load_instance(source) if isinstance(source, str) else instance_from_dict(source)
+        instance = load_any(source) if isinstance(source, str) else any_from_dict(source)
         self._items[instance_id] = instance
         while len(self._items) > self._size:
             self._items.popitem(last=False)

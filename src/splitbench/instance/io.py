@@ -1,5 +1,8 @@
 """Reading and validating instance files (``splitbench.instance/1``).
 
+Format 2 (many requests) is read by :mod:`splitbench.instance.io_multi`, with the same
+file guards and the same field readers, which live here.
+
 Every problem with a file becomes one :class:`~splitbench.errors.InstanceError`
 that names the file and the field, e.g.
 ``bad.json: network.links[2].target: unknown node 'cs2'``.
@@ -26,8 +29,9 @@ import json
 import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from splitbench.errors import InstanceError
 from splitbench.instance.model import (
@@ -43,6 +47,7 @@ from splitbench.instance.model import (
     Objective,
     Request,
 )
+from splitbench.instance.multi import FORMAT_2
 from splitbench.instance.validate import validate_instance
 
 __all__ = [
@@ -65,6 +70,8 @@ MAX_FILE_BYTES = 256 * 2**20
 """The largest instance file read (256 MiB; a 100,000-node network takes about 30 MiB)."""
 
 _MISSING = object()
+
+_T = TypeVar("_T")
 
 
 class _Fields:
@@ -244,15 +251,15 @@ def _parse_exit(data: object, path: str) -> Exit:
     return ex
 
 
-def _parse_dnn(data: object) -> tuple[DNN, tuple[Exit, ...]]:
-    f = _Fields(data, "dnn")
+def _parse_dnn(data: object, path: str = "dnn") -> tuple[DNN, tuple[Exit, ...]]:
+    f = _Fields(data, path)
     name = f.string("name")
     input_bytes = f.number("input_bytes")
     blocks = tuple(
-        _parse_block(item, f"dnn.blocks[{i}]") for i, item in enumerate(f.array("blocks"))
+        _parse_block(item, f"{path}.blocks[{i}]") for i, item in enumerate(f.array("blocks"))
     )
     exits = tuple(
-        _parse_exit(item, f"dnn.exits[{i}]") for i, item in enumerate(f.array("exits", []))
+        _parse_exit(item, f"{path}.exits[{i}]") for i, item in enumerate(f.array("exits", []))
     )
     f.done()
     return DNN(name=name, input_bytes=input_bytes, blocks=blocks, exits=exits), exits
@@ -268,15 +275,21 @@ def _parse_choice(
     return choices(value)
 
 
-def _parse_request(data: object) -> Request:
-    f = _Fields(data, "request")
+def _read_request(f: _Fields, objective: Objective | None = None) -> Request:
+    """Read the per-request fields of ``f`` (the caller calls ``f.done()``).
+
+    ``objective`` None: read it from the ``objective`` key (format 1); given: the key is
+    not read, so that ``f.done()`` refuses it (format 2, where the objective is the
+    instance's).
+    """
     source = f.string("source")
     destination = f.raw("destination", None)
     if destination is not None and (not isinstance(destination, str) or not destination):
         raise InstanceError(
             f.at("destination"), f"must be a node id or null, got {_kind(destination)}"
         )
-    objective = _parse_choice(f, "objective", Objective)
+    if objective is None:
+        objective = _parse_choice(f, "objective", Objective)
     deadline = f.number("deadline_s", None, positive=True, nullable=True)
     min_accuracy = f.number("min_accuracy", None, nullable=True, at_most=1.0)
     policy = _parse_choice(f, "exit_policy", ExitPolicy, "select")
@@ -317,7 +330,6 @@ def _parse_request(data: object) -> Request:
             if len(set(nodes)) != len(nodes):
                 raise InstanceError(where, "lists a node twice")
             allowed.append((int(key), tuple(nodes)))
-    f.done()
     return Request(
         source=source,
         destination=destination,
@@ -328,6 +340,13 @@ def _parse_request(data: object) -> Request:
         tier_order=tier_order,
         allowed_nodes=tuple(allowed),
     )
+
+
+def _parse_request(data: object) -> Request:
+    f = _Fields(data, "request")
+    request = _read_request(f)
+    f.done()
+    return request
 
 
 def instance_from_dict(data: object) -> Instance:
@@ -343,6 +362,12 @@ def instance_from_dict(data: object) -> Instance:
     if fmt is None:
         raise InstanceError(
             "format", f"is missing: not a splitbench instance (expected {FORMAT!r})"
+        )
+    if fmt == FORMAT_2:
+        raise InstanceError(
+            "format",
+            f"is {FORMAT_2!r}, a many-request instance: read it with load_any "
+            f"(load_instance reads {FORMAT!r} only)",
         )
     if fmt != FORMAT:
         raise InstanceError("format", f"must be {FORMAT!r}, got {_kind(fmt)}")
@@ -370,21 +395,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_instance(text: str, source: str | None = None) -> Instance:
-    """Parse and validate instance JSON text.
-
-    Parameters
-    ----------
-    text : str
-        The JSON document.
-    source : str, optional
-        File name to put in error messages.
-
-    Raises
-    ------
-    InstanceError
-        On invalid JSON or any invalid field.
-    """
+def _parse_text(text: str, source: str | None, build: Callable[[dict[str, Any]], _T]) -> _T:
+    """Decode JSON text with the file guards (no duplicate key, NaN read so that the
+    field check names it) and ``build`` the instance; every error names ``source``."""
     try:
         if not text.strip():
             raise InstanceError("", "the file is empty, not an instance")
@@ -404,19 +417,14 @@ def parse_instance(text: str, source: str | None = None) -> Instance:
             raise InstanceError("", "invalid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise InstanceError("", f"must be a JSON object, got {_kind(data)}: not an instance")
-        return instance_from_dict(data)
+        return build(data)
     except InstanceError as err:
         raise (err.with_source(source) if source else err) from None
 
 
-def load_instance(path: str | Path) -> Instance:
-    """Read and validate an instance file.
-
-    Raises
-    ------
-    InstanceError
-        Naming the file and the field (also for unreadable files).
-    """
+def _read_text(path: str | Path) -> str:
+    """The text of an instance file, refusing what is not a regular UTF-8 file of at
+    most :data:`MAX_FILE_BYTES` (checked before it is opened)."""
     name = str(path)
     try:
         info = os.stat(path)  # before opening: opening a FIFO without a writer blocks
@@ -436,7 +444,35 @@ def load_instance(path: str | Path) -> Instance:
     if len(raw) > MAX_FILE_BYTES:
         raise InstanceError("", f"more than {MAX_FILE_BYTES // 2**20} MiB: not an instance", name)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InstanceError("", "not UTF-8 text: not an instance", name) from None
-    return parse_instance(text, source=name)
+
+
+def parse_instance(text: str, source: str | None = None) -> Instance:
+    """Parse and validate instance JSON text.
+
+    Parameters
+    ----------
+    text : str
+        The JSON document.
+    source : str, optional
+        File name to put in error messages.
+
+    Raises
+    ------
+    InstanceError
+        On invalid JSON or any invalid field.
+    """
+    return _parse_text(text, source, instance_from_dict)
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read and validate an instance file.
+
+    Raises
+    ------
+    InstanceError
+        Naming the file and the field (also for unreadable files).
+    """
+    return parse_instance(_read_text(path), source=str(path))

@@ -1,7 +1,8 @@
 """Cross-field checks of an instance (the per-field checks happen while parsing).
 
 :func:`validate_instance` is what generators and tests call on instances they build
-in Python; :func:`splitbench.instance.parse_instance` calls it on every file.
+in Python; :func:`splitbench.instance.parse_instance` calls it on every file. The
+rules of format 2 are in :mod:`splitbench.instance.validate_multi`, which reuses these.
 
 Examples
 --------
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 
 from splitbench.errors import InstanceError
-from splitbench.instance.model import Exit, ExitPolicy, Instance
+from splitbench.instance.model import DNN, Exit, ExitPolicy, Instance, Network
 
 __all__ = ["validate_instance"]
 
@@ -40,8 +41,7 @@ def _finite_nonneg(value: float | None, where: str, *, positive: bool = False) -
         )
 
 
-def _check_network(instance: Instance) -> None:
-    net = instance.network
+def _check_network(net: Network) -> None:
     if not net.nodes:
         raise InstanceError("network.nodes", "must list at least one node")
     seen: set[str] = set()
@@ -75,8 +75,7 @@ def _check_network(instance: Instance) -> None:
             arcs.add(pair)
 
 
-def _check_dnn(instance: Instance, file_exits: tuple[Exit, ...]) -> None:
-    dnn = instance.dnn
+def _check_dnn(dnn: DNN, file_exits: tuple[Exit, ...]) -> None:
     n = dnn.n_blocks
     if n == 0:
         raise InstanceError("dnn.blocks", "must list at least one block")
@@ -202,6 +201,6 @@ def validate_instance(instance: Instance, *, file_exits: tuple[Exit, ...] = ()) 
     """
     if not instance.name:
         raise InstanceError("name", "must be a non-empty string")
-    _check_network(instance)
-    _check_dnn(instance, file_exits)
+    _check_network(instance.network)
+    _check_dnn(instance.dnn, file_exits)
     _check_request(instance)

@@ -30,6 +30,7 @@ from splitbench.answer import MethodResult, RunOptions
 from splitbench.formulations.assignment import assignment_is_exact
 from splitbench.graphs import fin, label_setting, larac, layered_sp
 from splitbench.instance.model import Instance
+from splitbench.instance.multi import MultiInstance
 from splitbench.methods import baselines, exhaustive, mcp, milp
 from splitbench.params import Param
 from splitbench.registry import Registry
@@ -41,12 +42,17 @@ __all__ = [
     "SOLVER_PARAMS",
     "MethodSpec",
     "RunFunction",
+    "RunMultiFunction",
     "get_method",
     "register",
 ]
 
 RunFunction = Callable[[Instance, RunOptions], MethodResult]
 """What every method is: ``run(instance, options) -> MethodResult``."""
+
+RunMultiFunction = Callable[[MultiInstance, RunOptions], MethodResult]
+"""A method's answer to a format-2 instance: a result whose placement is a
+:class:`~splitbench.placement.MultiPlacement`."""
 
 DEFAULT_SOLVER = "highs"
 """The backend of solver-based methods when none is named."""
@@ -86,6 +92,9 @@ class MethodSpec:
         Whether every placement the method returns meets every limit; the harness's
         ``check`` fails a run whose answer the evaluator rejects. Exact methods
         always promise it; a heuristic may.
+    run_multi : callable or None
+        The method on a format-2 instance (many requests sharing capacity); None
+        when it takes one request only (the runner then declines format 2).
     """
 
     name: str
@@ -97,6 +106,7 @@ class MethodSpec:
     formulation: str | None = None
     guarantee: str = ""
     guarantees_feasible: bool = False
+    run_multi: RunMultiFunction | None = None
 
     def __post_init__(self) -> None:
         if self.exact is True and not self.guarantees_feasible:
@@ -112,10 +122,13 @@ class MethodSpec:
         """Every accepted parameter, the solver's included."""
         return {**self.params, **SOLVER_PARAMS} if self.uses_solver else self.params
 
-    def exact_on(self, instance: Instance) -> bool:
-        """Whether an ``optimal`` answer of this method is the optimum of ``instance``."""
+    def exact_on(self, instance: Instance | MultiInstance) -> bool:
+        """Whether an ``optimal`` answer of this method is the optimum of ``instance``
+        (on a format-2 instance: only a method that is exact everywhere)."""
         if isinstance(self.exact, bool):
             return self.exact
+        if isinstance(instance, MultiInstance):
+            return False
         return bool(self.exact(instance))
 
 

@@ -40,11 +40,14 @@ from threadpoolctl import threadpool_limits
 from splitbench.answer import Clock, MethodResult, RunOptions, Settings
 from splitbench.errors import PlacementError, UsageError
 from splitbench.evaluate import Evaluation, evaluate
+from splitbench.evaluate_multi import MultiEvaluation, evaluate_multi
 from splitbench.instance import instance_id
 from splitbench.instance.model import Instance
+from splitbench.instance.multi import MultiInstance
 from splitbench.methods.plugins import find_method
 from splitbench.methods.registry import SOLVER_PARAMS, MethodSpec
 from splitbench.params import parse_params
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.solution import Solution
 from splitbench.solvers import get_solver
 from splitbench.status import Status, Termination
@@ -83,9 +86,9 @@ def _closes(objective: float, bound: float) -> bool:
 
 def _verdict(
     spec: MethodSpec,
-    instance: Instance,
+    instance: Instance | MultiInstance,
     result: MethodResult,
-    evaluation: Evaluation | None,
+    evaluation: Evaluation | MultiEvaluation | None,
 ) -> tuple[Status, str | None]:
     """The status the runner reports, and the reason (the method's, or why it changed)."""
     status, reason = result.status, result.reason
@@ -113,8 +116,32 @@ def _verdict(
     return status, reason
 
 
+def _judge(
+    instance: Instance | MultiInstance, placement: Placement | MultiPlacement
+) -> Evaluation | MultiEvaluation:
+    """The evaluator of the instance's format; a placement of the other kind is malformed."""
+    if isinstance(instance, MultiInstance):
+        if not isinstance(placement, MultiPlacement):
+            raise PlacementError("a format-2 instance needs one placement per request")
+        return evaluate_multi(instance, placement)
+    if not isinstance(placement, Placement):
+        raise PlacementError("a format-1 instance takes one placement, not one per request")
+    return evaluate(instance, placement)
+
+
+def _run(spec: MethodSpec, instance: Instance | MultiInstance, options: RunOptions) -> MethodResult:
+    if not isinstance(instance, MultiInstance):
+        return spec.run(instance, options)
+    if spec.run_multi is None:
+        return MethodResult.skipped(
+            f"method {spec.name!r} takes one request at a time (format 1); this instance "
+            f"has {len(instance.requests)} requests sharing capacity (format 2)"
+        )
+    return spec.run_multi(instance, options)
+
+
 def solve(
-    instance: Instance,
+    instance: Instance | MultiInstance,
     method: str,
     *,
     solver: str | None = None,
@@ -126,8 +153,9 @@ def solve(
 
     Parameters
     ----------
-    instance : Instance
-        The instance.
+    instance : Instance or MultiInstance
+        The instance (format 1, or format 2: many requests sharing capacity; a method
+        without a format-2 form declines it, termination ``skipped``).
     method : str
         A registered method name (:data:`~splitbench.methods.METHODS`).
     solver : str, optional
@@ -172,7 +200,7 @@ def solve(
     with threadpool_limits(limits=threads):  # numeric libraries too: no oversubscription
         clock.restart()
         try:
-            result = spec.run(instance, options)
+            result = _run(spec, instance, options)
         except MemoryError:
             result = MethodResult(
                 Status.NONE, Termination.ERROR, reason="MemoryError: the method ran out of memory"
@@ -188,7 +216,7 @@ def solve(
     start = time.perf_counter()
     if result.placement is not None:
         try:
-            evaluation = evaluate(instance, result.placement)
+            evaluation = _judge(instance, result.placement)
         except PlacementError as err:
             termination, reason = Termination.ERROR, f"malformed placement: {err}"
         except Exception as err:  # a plugin's placement of the wrong type, say
