@@ -17,6 +17,9 @@ SMALL = {
     "topohub": {"n_blocks": 3, "topology": "polska"},
     "random-chain": {"blocks": 4, "nodes": 5, "exits": 1},
     "tiny": {"distribution": "graph", "memory": False},
+    "multi-tiered": {"n_blocks": 3, "users_per_device": 1},
+    "multi-topohub": {"n_blocks": 3, "requests": 3},
+    "fin-multi": {"users": 2},
 }
 
 

@@ -11,7 +11,16 @@ from splitbench.registry import Registry
 
 def test_registry_shape() -> None:
     assert isinstance(FAMILIES, Registry)
-    assert set(FAMILIES.names()) == {"fin-branchy", "tiered", "topohub", "random-chain", "tiny"}
+    assert set(FAMILIES.names()) == {
+        "fin-branchy",
+        "tiered",
+        "topohub",
+        "random-chain",
+        "tiny",
+        "multi-tiered",
+        "multi-topohub",
+        "fin-multi",
+    }
     for name, family in FAMILIES.items():
         assert family.name == name and get_family(name) is family
     with pytest.raises(DuplicateNameError, match="family 'tiny' is registered twice"):

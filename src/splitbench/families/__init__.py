@@ -1,8 +1,10 @@
 """Instance families: seeded generators with typed, checked parameters.
 
-Each family turns parameters and a seed into one validated :class:`Instance`; the
-same parameters and seed always give the same instance (and so the same
-``instance_id``). ``splitbench generate FAMILY --param K=V --seed N`` calls
+Each family turns parameters and a seed into one validated instance: a format-1
+:class:`~splitbench.instance.Instance` (one request) or a format-2
+:class:`~splitbench.instance.MultiInstance` (many requests sharing one network,
+MULTI.md); the same parameters and seed always give the same instance (and so the
+same ``instance_id``). ``splitbench generate FAMILY --param K=V --seed N`` calls
 :func:`generate`; ``splitbench list families`` prints :data:`FAMILIES`. One module
 per family, each registering its :class:`Family` as ``SPEC``:
 
@@ -17,6 +19,15 @@ per family, each registering its :class:`Family` as ``SPEC``:
 - ``tiny`` (:mod:`.tiny`): the seeded tiny instances the tests, benchmarks and
   agreement checks share.
 
+Format 2 (a :class:`~splitbench.instance.MultiInstance`; rates make shared capacity matter):
+
+- ``multi-tiered`` (:mod:`.multi_tiered`): several users per device running zoo and
+  BranchyNet models over a seeded device-edge-cloud network, rates from a load factor.
+- ``multi-topohub`` (:mod:`.multi_topohub`): requests of zoo models entering a real
+  topology at seeded nodes, rates from a load factor.
+- ``fin-multi`` (:mod:`.fin_multi`): the FIN scenario with many users of several
+  BranchyNet applications, each on its own device, sharing the edge and the cloud.
+
 Parameters are checked before any work starts: counts have documented bounds (each
 module's docstring), and the seed must be >= 0.
 
@@ -30,8 +41,10 @@ Examples
 >>> from splitbench.instance import instance_id
 >>> instance_id(a) == instance_id(b), a.dnn.n_blocks, len(a.network.nodes)
 (True, 4, 5)
->>> FAMILIES.names()
-('fin-branchy', 'random-chain', 'tiered', 'tiny', 'topohub')
+>>> FAMILIES.names()[:4]
+('fin-branchy', 'fin-multi', 'multi-tiered', 'multi-topohub')
+>>> FAMILIES.names()[4:]
+('random-chain', 'tiered', 'tiny', 'topohub')
 >>> generate("random-chain", {"nodes": 10**9})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -45,19 +58,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from splitbench.errors import UsageError
-from splitbench.families import fin_branchy, random_chain, tiered, tiny, topohub
-from splitbench.families.base import FAMILIES, Builder, Family, register_family
-from splitbench.instance.model import Instance
-from splitbench.instance.validate import validate_instance
+from splitbench.families import (
+    fin_branchy,
+    fin_multi,
+    multi_tiered,
+    multi_topohub,
+    random_chain,
+    tiered,
+    tiny,
+    topohub,
+)
+from splitbench.families.base import FAMILIES, AnyInstance, Builder, Family, register_family
+from splitbench.instance import validate_any
 from splitbench.params import parse_params
 
 __all__ = [
     "FAMILIES",
+    "AnyInstance",
     "Builder",
     "Family",
     "fin_branchy",
+    "fin_multi",
     "generate",
     "get_family",
+    "multi_tiered",
+    "multi_topohub",
     "random_chain",
     "register_family",
     "tiered",
@@ -86,7 +111,7 @@ def get_family(name: str) -> Family:
     return FAMILIES.get(name)
 
 
-def generate(name: str, params: Mapping[str, Any] | None = None, *, seed: int = 0) -> Instance:
+def generate(name: str, params: Mapping[str, Any] | None = None, *, seed: int = 0) -> AnyInstance:
     """Generate and validate one instance of family ``name``.
 
     Parameters
@@ -100,8 +125,9 @@ def generate(name: str, params: Mapping[str, Any] | None = None, *, seed: int = 
 
     Returns
     -------
-    Instance
-        The instance; it passes :func:`~splitbench.instance.validate_instance`.
+    Instance or MultiInstance
+        The instance (format 1 or 2, by family); it passes
+        :func:`~splitbench.instance.validate_any`.
 
     Raises
     ------
@@ -127,5 +153,5 @@ def generate(name: str, params: Mapping[str, Any] | None = None, *, seed: int = 
     values = parse_params(f"family {name!r}", family.params, params or {})
     family.check_values(values)
     instance = family.build(values, int(seed))
-    validate_instance(instance)
+    validate_any(instance)
     return instance
