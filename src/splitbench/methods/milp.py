@@ -38,22 +38,26 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from splitbench.answer import MethodResult, RunFacts, RunOptions, Status, Termination
 from splitbench.formulations.assignment import build_assignment
 from splitbench.formulations.routing import build_routing
 from splitbench.instance.model import Instance
-from splitbench.milp import Formulation
+from splitbench.instance.multi import MultiInstance
+from splitbench.milp import MILP, Formulation
 from splitbench.params import Param, parse_params
-from splitbench.placement import Placement
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.solvers import SolverResult, solve_milp
 from splitbench.tolerances import INTEGRALITY_TOL
 
 __all__ = [
     "ASSIGNMENT_PARAMS",
+    "Model",
+    "milp_result",
     "pair_variables",
     "run_assignment_milp",
     "run_routing_lp",
@@ -105,7 +109,25 @@ def _solve(
     return form, result
 
 
-def _facts(form: Formulation, result: SolverResult | None, **extra: Any) -> RunFacts:
+class Model(Protocol):
+    """What the MILP methods need of a formulation (single- or many-request)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def milp(self) -> MILP: ...
+    @property
+    def exact(self) -> bool: ...
+    @property
+    def note(self) -> str | None: ...
+    def decode(self, values: npt.ArrayLike) -> Placement | MultiPlacement: ...
+    def sizes(self) -> dict[str, int]: ...
+
+
+InstanceT = TypeVar("InstanceT", Instance, MultiInstance)
+
+
+def _facts(form: Model, result: SolverResult | None, **extra: Any) -> RunFacts:
     sizes = form.sizes()
     return RunFacts(
         formulation=form.name,
@@ -119,7 +141,7 @@ def _facts(form: Formulation, result: SolverResult | None, **extra: Any) -> RunF
     )
 
 
-def _out_of_time(form: Formulation) -> MethodResult:
+def _out_of_time(form: Model) -> MethodResult:
     return MethodResult(
         Status.NONE,
         Termination.TIME_LIMIT,
@@ -128,7 +150,9 @@ def _out_of_time(form: Formulation) -> MethodResult:
     )
 
 
-def _decode(form: Formulation, values: np.ndarray | None) -> tuple[Placement | None, str | None]:
+def _decode(
+    form: Model, values: np.ndarray | None
+) -> tuple[Placement | MultiPlacement | None, str | None]:
     if values is None:
         return None, None
     try:
@@ -141,10 +165,10 @@ def _integral(values: np.ndarray) -> bool:
     return bool(np.all(np.abs(values - np.round(values)) <= INTEGRALITY_TOL))
 
 
-def _milp_result(
-    instance: Instance,
+def milp_result(
+    instance: InstanceT,
     options: RunOptions,
-    builder: Callable[[Instance], Formulation],
+    builder: Callable[[InstanceT], Model],
 ) -> MethodResult:
     """Solve the LP relaxation first: an integral LP optimum is the MILP's optimum (and
     the LP bound is recorded either way); otherwise hand the MILP to the backend in the
@@ -238,7 +262,7 @@ def run_assignment_milp(instance: Instance, options: RunOptions) -> MethodResult
             f"the assignment model needs {pairs} pair variables, more than max_pairs = "
             f"{limit['max_pairs']}: use routing-milp"
         )
-    return _milp_result(instance, options, build_assignment)
+    return milp_result(instance, options, build_assignment)
 
 
 def run_routing_milp(instance: Instance, options: RunOptions) -> MethodResult:
@@ -252,7 +276,7 @@ def run_routing_milp(instance: Instance, options: RunOptions) -> MethodResult:
     >>> result.status.value, result.placement.exit
     ('optimal', 5)
     """
-    return _milp_result(instance, options, build_routing)
+    return milp_result(instance, options, build_routing)
 
 
 def run_routing_lp(instance: Instance, options: RunOptions) -> MethodResult:

@@ -31,7 +31,7 @@ from splitbench.formulations.assignment import assignment_is_exact
 from splitbench.graphs import fin, label_setting, larac, layered_sp
 from splitbench.instance.model import Instance
 from splitbench.instance.multi import MultiInstance
-from splitbench.methods import baselines, exhaustive, mcp, milp
+from splitbench.methods import baselines, exhaustive, mcp, milp, multi
 from splitbench.params import Param
 from splitbench.registry import Registry
 from splitbench.tolerances import MIP_REL_GAP
@@ -177,6 +177,7 @@ register(
         exact=True,
         formulation="routing",
         guarantee="exact",
+        run_multi=multi.run_routing_milp_multi,
     )
 )
 register(
