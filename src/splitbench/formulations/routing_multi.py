@@ -117,7 +117,11 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 SYMMETRY = ("aggregate", "order", "none")
-"""The values of ``build_routing_multi(..., symmetry=)``."""
+"""The values of ``build_routing_multi(..., symmetry=)``. Aggregation is the default
+because it pays: on capacity-bound classes of 5-20 identical requests HiGHS proves
+in about a second what it cannot in 30 s without it; the (S1) order saved nodes
+on five requests with a deadline but cost time and incumbents on ten and twenty, so it
+is an option only."""
 
 
 @dataclass(frozen=True, eq=False)
