@@ -50,7 +50,7 @@ import scipy.sparse as sp
 
 from splitbench.placement import Placement
 
-__all__ = ["MILP", "Formulation", "LazyLabels", "MILPBuilder", "NamedBlock"]
+__all__ = ["MILP", "Formulation", "LazyLabels", "MILPBuilder", "ModelSizes", "NamedBlock"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -472,8 +472,38 @@ class MILPBuilder:
         )
 
 
+class ModelSizes:
+    """The model-size facts of a formulation, read from its :attr:`milp`."""
+
+    milp: MILP
+
+    @property
+    def n_vars(self) -> int:
+        """Number of variables."""
+        return self.milp.n_vars
+
+    @property
+    def n_binaries(self) -> int:
+        """Number of binary variables."""
+        return self.milp.n_binaries
+
+    @property
+    def n_rows(self) -> int:
+        """Number of constraints."""
+        return self.milp.n_rows
+
+    @property
+    def n_nonzeros(self) -> int:
+        """Number of constraint-matrix nonzeros."""
+        return self.milp.n_nonzeros
+
+    def sizes(self) -> dict[str, int]:
+        """``n_vars``, ``n_binaries``, ``n_rows``, ``n_nonzeros``."""
+        return self.milp.sizes()
+
+
 @dataclass(frozen=True, eq=False)
-class Formulation:
+class Formulation(ModelSizes):
     """A built formulation: its MILP and how a solution becomes a placement.
 
     Attributes
@@ -508,27 +538,3 @@ class Formulation:
     def decode(self, values: npt.ArrayLike) -> Placement:
         """The placement of an integral solution ``values`` (binaries read as > 0.5)."""
         return self.decoder(np.asarray(values, dtype=float))
-
-    @property
-    def n_vars(self) -> int:
-        """Number of variables."""
-        return self.milp.n_vars
-
-    @property
-    def n_binaries(self) -> int:
-        """Number of binary variables."""
-        return self.milp.n_binaries
-
-    @property
-    def n_rows(self) -> int:
-        """Number of constraints."""
-        return self.milp.n_rows
-
-    @property
-    def n_nonzeros(self) -> int:
-        """Number of constraint-matrix nonzeros."""
-        return self.milp.n_nonzeros
-
-    def sizes(self) -> dict[str, int]:
-        """``n_vars``, ``n_binaries``, ``n_rows``, ``n_nonzeros``."""
-        return self.milp.sizes()

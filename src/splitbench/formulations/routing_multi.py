@@ -103,7 +103,7 @@ from splitbench.formulations.routing import add_routing_flow
 from splitbench.graphs.layered import LayeredGraph, build_layered_graph
 from splitbench.instance.model import ExitPolicy, Objective, Request
 from splitbench.instance.multi import MultiInstance
-from splitbench.milp import MILP, MILPBuilder, NamedBlock
+from splitbench.milp import MILP, MILPBuilder, ModelSizes, NamedBlock
 from splitbench.placement import MultiPlacement, Placement
 
 __all__ = [
@@ -150,7 +150,7 @@ class Commodity:
 
 
 @dataclass(frozen=True, eq=False)
-class MultiFormulation:
+class MultiFormulation(ModelSizes):
     """A built many-request formulation: its MILP and how a solution becomes a
     :class:`~splitbench.placement.MultiPlacement`.
 
@@ -218,33 +218,9 @@ class MultiFormulation:
         return MultiPlacement(tuple((rid, placements[rid]) for rid in self.request_ids))
 
     @property
-    def n_vars(self) -> int:
-        """Number of variables."""
-        return self.milp.n_vars
-
-    @property
-    def n_binaries(self) -> int:
-        """Number of binary variables."""
-        return self.milp.n_binaries
-
-    @property
     def n_integers(self) -> int:
         """Number of integer variables (binary, or the flows of aggregated requests)."""
         return self.milp.n_integers
-
-    @property
-    def n_rows(self) -> int:
-        """Number of constraints."""
-        return self.milp.n_rows
-
-    @property
-    def n_nonzeros(self) -> int:
-        """Number of constraint-matrix nonzeros."""
-        return self.milp.n_nonzeros
-
-    def sizes(self) -> dict[str, int]:
-        """``n_vars``, ``n_binaries``, ``n_rows``, ``n_nonzeros``."""
-        return self.milp.sizes()
 
 
 def interchangeable_classes(instance: MultiInstance) -> list[list[int]]:

@@ -49,7 +49,7 @@ from splitbench.harness.record import Record, RunTask, canonical_params, now_iso
 from splitbench.harness.store import ResultStore
 from splitbench.harness.suite import Suite
 from splitbench.instance import MultiInstance, dumps_any, instance_id, load_any
-from splitbench.instance.dump import instance_to_dict, multi_to_dict
+from splitbench.instance.dump import any_to_dict
 from splitbench.instance.model import Instance
 from splitbench.methods import check_settings, find_method, load_entry_points, load_plugin
 from splitbench.params import parse_params
@@ -110,12 +110,6 @@ class SweepSummary:
         )
         where = self.parquet if self.parquet is not None else self.directory / "records.jsonl"
         return f"{first}\nresults: {where}"
-
-
-def _as_dict(instance: Instance | MultiInstance) -> dict[str, Any]:
-    if isinstance(instance, MultiInstance):
-        return multi_to_dict(instance)
-    return instance_to_dict(instance)
 
 
 def _sizes(instance: Instance | MultiInstance) -> tuple[int, str]:
@@ -349,7 +343,7 @@ def run_suite(
                 )
         runnable = [t for t in pending if t.solver not in unavailable]
         if executor == "dask":
-            data = {p.instance_id: _as_dict(p.instance) for p in instances}
+            data = {p.instance_id: any_to_dict(p.instance) for p in instances}
             work = batches(runnable, jobs, {k: v for k, v in data.items()})
             runner = DaskExecutor(scheduler, jobs, modules).run(work)
         else:

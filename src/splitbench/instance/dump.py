@@ -25,6 +25,7 @@ from splitbench.instance.model import DNN, FORMAT, Instance, Network, Request
 from splitbench.instance.multi import FORMAT_2, MultiInstance
 
 __all__ = [
+    "any_to_dict",
     "canonical_json",
     "canonical_json_any",
     "dumps_any",
@@ -160,7 +161,8 @@ def multi_to_dict(instance: MultiInstance) -> dict[str, Any]:
     }
 
 
-def _to_dict(instance: Instance | MultiInstance) -> dict[str, Any]:
+def any_to_dict(instance: Instance | MultiInstance) -> dict[str, Any]:
+    """The canonical JSON-ready data of an instance of either format."""
     if isinstance(instance, MultiInstance):
         return multi_to_dict(instance)
     return instance_to_dict(instance)
@@ -200,7 +202,7 @@ def dumps_any(instance: Instance | MultiInstance, *, indent: int | None = 2) -> 
     >>> dumps_any(MultiInstance.from_single(one), indent=None)[:35]
     '{"format": "splitbench.instance/2",'
     """
-    return json.dumps(_to_dict(instance), indent=indent, allow_nan=False)
+    return json.dumps(any_to_dict(instance), indent=indent, allow_nan=False)
 
 
 def save_any(instance: Instance | MultiInstance, path: str | Path) -> None:
@@ -247,7 +249,7 @@ def canonical_json_any(instance: Instance | MultiInstance) -> str:
     (True, True)
     """
     return json.dumps(
-        _fold_negative_zero(_to_dict(instance)),
+        _fold_negative_zero(any_to_dict(instance)),
         sort_keys=True,
         separators=(",", ":"),
         allow_nan=False,
