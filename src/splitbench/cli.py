@@ -39,7 +39,6 @@ from splitbench.instance import (
     dumps_any,
     instance_id,
     load_any,
-    load_instance,
 )
 from splitbench.methods import METHODS, load_entry_points, load_plugin, solve
 from splitbench.placement import MultiPlacement, Placement
@@ -263,7 +262,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    instance = load_instance(args.instance)
+    instance = load_any(args.instance)
     target = _output_path(args.output or f"{instance_id(instance)[:12]}-{args.formulation}.mps")
     milp = export_mps(instance, args.formulation, target, relax=args.relax)
     _emit(
@@ -463,7 +462,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("export", help="write an instance's MILP as an MPS file")
-    p.add_argument("instance", help="instance file (JSON)")
+    p.add_argument("instance", help="instance file (JSON, format 1 or 2)")
     p.add_argument("--formulation", required=True, help="assignment or routing")
     p.add_argument("--relax", action="store_true", help="write the LP relaxation")
     p.add_argument(

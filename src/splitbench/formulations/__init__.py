@@ -10,6 +10,12 @@ model is exact. Backends in :mod:`splitbench.solvers` translate the same arrays.
 - ``routing`` (:func:`build_routing`): binary arc flows on the layered graph of
   Jung & Lee (MODEL.md sections 3 and 4).
 
+A format-2 instance (many requests sharing capacity) has coupled forms of its own,
+in :data:`MULTI_FORMULATIONS` under the same names: ``routing``
+(:func:`~splitbench.formulations.routing_multi.build_routing_multi`, a
+multi-commodity flow). :func:`build_formulation` picks the form of the instance's
+format.
+
 Examples
 --------
 >>> from splitbench.instance import example_instance
@@ -17,6 +23,9 @@ Examples
 ['assignment', 'routing']
 >>> build_formulation(example_instance(), "routing").milp.n_vars
 64
+>>> from splitbench.instance import MultiInstance
+>>> build_formulation(MultiInstance.from_single(example_instance()), "routing").name
+'routing-multi'
 """
 
 from __future__ import annotations
@@ -25,13 +34,16 @@ from collections.abc import Callable
 
 from splitbench.formulations.assignment import assignment_is_exact, build_assignment
 from splitbench.formulations.routing import build_routing, routing_from_graph
+from splitbench.formulations.routing_multi import build_routing_multi
 from splitbench.instance.model import Instance
-from splitbench.milp import MILP, Formulation, LazyLabels, MILPBuilder, NamedBlock
+from splitbench.instance.multi import MultiInstance
+from splitbench.milp import MILP, Formulation, LazyLabels, MILPBuilder, ModelSizes, NamedBlock
 from splitbench.registry import Registry
 
 __all__ = [
     "FORMULATIONS",
     "MILP",
+    "MULTI_FORMULATIONS",
     "Formulation",
     "FormulationBuilder",
     "LazyLabels",
@@ -53,9 +65,17 @@ FORMULATIONS = Registry[FormulationBuilder]("formulation")
 FORMULATIONS.register("assignment", build_assignment)
 FORMULATIONS.register("routing", build_routing)
 
+MultiFormulationBuilder = Callable[[MultiInstance], ModelSizes]
+"""A coupled formulation builder: a format-2 instance in, its model out."""
 
-def build_formulation(instance: Instance, name: str) -> Formulation:
-    """Build formulation ``name`` of ``instance``.
+MULTI_FORMULATIONS = Registry[MultiFormulationBuilder]("formulation")
+"""Every coupled (format-2) formulation builder by name."""
+
+MULTI_FORMULATIONS.register("routing", build_routing_multi)
+
+
+def build_formulation(instance: Instance | MultiInstance, name: str) -> ModelSizes:
+    """Build formulation ``name`` of ``instance`` (its coupled form on format 2).
 
     Raises
     ------
@@ -70,4 +90,6 @@ def build_formulation(instance: Instance, name: str) -> Formulation:
     ...
     splitbench.errors.UnknownNameError: unknown formulation 'flow'; known formulations: ...
     """
+    if isinstance(instance, MultiInstance):
+        return MULTI_FORMULATIONS.get(name)(instance)
     return FORMULATIONS.get(name)(instance)

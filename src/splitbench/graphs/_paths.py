@@ -30,9 +30,12 @@ __all__ = [
     "PassStoppedError",
     "Path",
     "PathSearch",
+    "Resource",
     "deadline_met",
     "graph_facts",
+    "memory_resources",
     "memory_violations",
+    "resource_violations",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -179,4 +182,55 @@ def memory_violations(graph: LayeredGraph, arcs: IntArray) -> list[str]:
                 f"blocks on {nodes[int(n)].id} need {need[n]:g} bytes of memory; "
                 f"it has {capacity:g}"
             )
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Resource:
+    """An additive budget along a path: the ``amounts`` of the path's arcs among
+    ``arcs`` add up to at most ``capacity`` (with the evaluator's relative slack).
+
+    Attributes
+    ----------
+    label : str
+        What it is, for messages (``"memory of es"``).
+    capacity : float
+        The budget (>= 0).
+    arcs : ndarray of int
+        The arcs that use it.
+    amounts : ndarray of float
+        What each of those arcs uses (same length as ``arcs``).
+    """
+
+    label: str
+    capacity: float
+    arcs: IntArray
+    amounts: FloatArray
+
+    def used(self, path: IntArray) -> float:
+        """What the path (arc ids) uses of this budget."""
+        hit = np.isin(self.arcs, path)
+        # an arc may appear on a path more than once (a cycle): count each time
+        counts = np.array([int(np.count_nonzero(path == a)) for a in self.arcs[hit]])
+        return float((self.amounts[hit] * counts).sum()) if counts.size else 0.0
+
+
+def memory_resources(graph: LayeredGraph) -> list[Resource]:
+    """One :class:`Resource` per node whose memory could bind
+    (:meth:`~splitbench.graphs.layered.LayeredGraph.memory_limits`)."""
+    nodes = graph.instance.network.nodes
+    return [
+        Resource(f"memory of {nodes[n].id}", capacity, arcs, graph.memory_bytes[arcs])
+        for n, capacity, arcs in graph.memory_limits()
+    ]
+
+
+def resource_violations(resources: list[Resource], arcs: IntArray) -> list[str]:
+    """One sentence per budget the path ``arcs`` exceeds (relative slack
+    :data:`~splitbench.tolerances.FEASIBILITY_RTOL`)."""
+    out = []
+    for res in resources:
+        used = res.used(arcs)
+        if used > res.capacity * (1 + FEASIBILITY_RTOL) + 0.0:
+            out.append(f"{res.label}: {used:g} used of {res.capacity:g}")
     return out

@@ -43,19 +43,32 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from splitbench.answer import MethodResult, RunOptions, Status, Termination
-from splitbench.graphs._paths import PathSearch, deadline_met, graph_facts, memory_violations
-from splitbench.graphs.layered import build_layered_graph
+from splitbench.graphs._paths import (
+    Path,
+    PathSearch,
+    Resource,
+    deadline_met,
+    graph_facts,
+    memory_resources,
+    resource_violations,
+)
+from splitbench.graphs.layered import LayeredGraph, build_layered_graph
 from splitbench.instance.model import Instance
 from splitbench.params import Param, parse_params
 from splitbench.tolerances import FEASIBILITY_RTOL
 
-__all__ = ["PARAMS", "run_label_setting"]
+__all__ = ["PARAMS", "BestPath", "best_path", "run_label_setting"]
+
+IntArray = npt.NDArray[np.int64]
 
 PARAMS = {"max_labels": Param(int, 2_000_000, "stop above this many labels")}
 """The parameters of method ``label-setting``."""
@@ -70,8 +83,21 @@ class _LabelLimitError(Exception):
         self.timed_out = timed_out
 
 
+def _arc_slots(
+    graph: LayeredGraph, resources: Sequence[Resource], order: IntArray
+) -> list[tuple[tuple[int, float], ...]]:
+    """For every arc in CSR order: the (budget slot, amount) pairs it uses."""
+    per_arc: list[list[tuple[int, float]]] = [[] for _ in range(graph.n_arcs)]
+    for slot, res in enumerate(resources):
+        for arc, amount in zip(res.arcs.tolist(), res.amounts.tolist(), strict=True):
+            if amount > 0:
+                per_arc[arc].append((slot, amount))
+    return [tuple(per_arc[a]) for a in order.tolist()]
+
+
 def _search(
     search: PathSearch,
+    resources: Sequence[Resource],
     h_cost: list[float],
     h_time: list[float],
     incumbent: float,
@@ -84,18 +110,13 @@ def _search(
     graph = search.graph
     deadline = graph.instance.request.deadline_s
     limit = math.inf if deadline is None else deadline * (1 + FEASIBILITY_RTOL)
-    limits = graph.memory_limits()
-    slot_of = np.full(graph.n_arcs, -1, dtype=np.int64)
-    for slot, (_, _, arcs) in enumerate(limits):
-        slot_of[arcs] = slot
-    capacity = [cap * (1 + FEASIBILITY_RTOL) for _, cap, _ in limits]
+    capacity = [res.capacity * (1 + FEASIBILITY_RTOL) for res in resources]
     order = search.order
     start = search.indptr.tolist()
     heads = graph.head[order].tolist()
     costs = graph.cost[order].tolist()
     times = (graph.time_s[order] if deadline is not None else np.zeros(order.size)).tolist()
-    slots = slot_of[order].tolist()
-    needs = graph.memory_bytes[order].tolist()
+    slots = _arc_slots(graph, resources, order)
     arc_ids = order.tolist()
     sink = graph.sink
 
@@ -104,10 +125,10 @@ def _search(
     lab_vertex = [graph.source]
     lab_arc = [-1]
     lab_parent = [-1]
-    lab_mem: list[tuple[float, ...]] = [(0.0,) * len(limits)]
+    lab_mem: list[tuple[float, ...]] = [(0.0,) * len(resources)]
     settled_time = [math.inf] * graph.n_vertices
     settled: list[list[tuple[float, tuple[float, ...]]]] = [[] for _ in range(graph.n_vertices)]
-    use_memory = bool(limits)
+    use_memory = bool(resources)
 
     def dominated(v: int, t: float, mem: tuple[float, ...]) -> bool:
         if not use_memory:
@@ -144,11 +165,13 @@ def _search(
             if nf >= incumbent:
                 continue
             new_mem = mem
-            slot = slots[i]
-            if slot >= 0:
+            if slots[i]:
                 listed = list(mem)
-                listed[slot] += needs[i]
-                if listed[slot] > capacity[slot]:
+                over = False
+                for slot, amount in slots[i]:
+                    listed[slot] += amount
+                    over = over or listed[slot] > capacity[slot]
+                if over:
                     continue
                 new_mem = tuple(listed)
             if dominated(w, nt, new_mem):
@@ -165,7 +188,7 @@ def _search(
             ):
                 info.update(labels=len(lab_cost), labels_settled=n_settled)
                 raise _LabelLimitError(f, len(lab_cost) <= max_labels)
-    info.update(labels=len(lab_cost), labels_settled=n_settled, memory_resources=len(limits))
+    info.update(labels=len(lab_cost), labels_settled=n_settled, memory_resources=len(resources))
     if found < 0:
         return None
     path_arcs: list[int] = []
@@ -173,6 +196,123 @@ def _search(
         path_arcs.append(lab_arc[found])
         found = lab_parent[found]
     return path_arcs[::-1]
+
+
+@dataclass(frozen=True)
+class BestPath:
+    """The answer of :func:`best_path`.
+
+    Attributes
+    ----------
+    path : Path or None
+        The cheapest path within the deadline and every budget; None when there is
+        none (``stopped`` None: proven) or the search stopped first.
+    lower_bound : float
+        A lower bound on the cheapest such path's cost (its cost when found; inf
+        when proven that none exists).
+    stopped : str or None
+        ``"labels"`` (more than ``max_labels``) or ``"time"`` when the search
+        stopped before it finished; then ``path`` may hold the fastest path that
+        fits (an incumbent, not proven cheapest).
+    reason : str or None
+        Why there is no path, when proven.
+    """
+
+    path: Path | None
+    lower_bound: float
+    stopped: str | None = None
+    reason: str | None = None
+
+
+def best_path(
+    graph: LayeredGraph,
+    resources: Sequence[Resource] | None = None,
+    *,
+    max_labels: int = PARAMS["max_labels"].default,
+    stop_at: float = math.inf,
+    info: dict[str, Any] | None = None,
+) -> BestPath:
+    """The cheapest source-to-sink path of ``graph`` (its ``cost``) within the
+    request's deadline (its ``time_s``) and every budget of ``resources``.
+
+    An arc whose cost is inf is absent. ``resources`` defaults to the memory of the
+    request's nodes (:func:`~splitbench.graphs._paths.memory_resources`); other
+    budgets (a node's remaining compute, a link's remaining bandwidth) are arc sums
+    along the path in the same way.
+
+    Parameters
+    ----------
+    graph : LayeredGraph
+        The layered graph, possibly with changed arc costs (``dataclasses.replace``).
+    resources : sequence of Resource, optional
+        The budgets.
+    max_labels : int
+        Stop above this many labels.
+    stop_at : float
+        ``time.perf_counter()`` value at which to stop.
+    info : dict, optional
+        Receives the label counts.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from splitbench.instance import example_instance
+    >>> graph = build_layered_graph(example_instance())
+    >>> answer = best_path(graph)
+    >>> graph.placement_from_arcs(answer.path.arcs).blocks, round(answer.lower_bound, 4)
+    (('md', 'md', 'md', 'cs', 'cs'), 0.0856)
+    >>> # forbid every compute arc on cs: the answer moves
+    >>> no_cs = np.where(graph.memory_node == 2, np.inf, graph.cost)
+    >>> graph.placement_from_arcs(best_path(replace(graph, cost=no_cs)).path.arcs).blocks
+    ('md', 'md', 'md', 'es', 'es')
+    """
+    info = {} if info is None else info
+    info.setdefault("labels", 0)
+    budgets = memory_resources(graph) if resources is None else list(resources)
+    search = PathSearch(graph)
+    if graph.infeasible_reason is not None:
+        return BestPath(None, math.inf, reason=graph.infeasible_reason)
+    finite_time = np.where(np.isfinite(graph.cost), graph.time_s, np.inf)
+    h_cost, _ = search.distances(graph.cost, reverse=True)
+    h_time, _ = search.distances(finite_time, reverse=True)
+    if not np.isfinite(h_cost[graph.source]):
+        return BestPath(None, math.inf, reason="the layered graph has no source-to-sink path")
+    if not deadline_met(graph, float(h_time[graph.source])):
+        return BestPath(
+            None,
+            math.inf,
+            reason=f"even the fastest placement takes {h_time[graph.source]:.6g} s, "
+            f"beyond the deadline {graph.instance.request.deadline_s:g} s",
+        )
+
+    def fits(path: Path | None) -> bool:
+        return (
+            path is not None
+            and deadline_met(graph, path.time_s)
+            and not resource_violations(budgets, path.arcs)
+        )
+
+    cheapest = search.lexicographic_path(graph.cost, finite_time)
+    if fits(cheapest):
+        info["fast_path"] = True
+        assert cheapest is not None
+        return BestPath(cheapest, cheapest.cost)
+    fastest = search.lexicographic_path(finite_time, graph.cost)
+    kept = fastest if fits(fastest) else None
+    incumbent = kept.cost if kept is not None else math.inf
+    try:
+        arcs = _search(
+            search, budgets, h_cost.tolist(), h_time.tolist(), incumbent, max_labels, stop_at, info
+        )
+    except _LabelLimitError as stop:
+        return BestPath(kept, stop.lower_bound, stopped="time" if stop.timed_out else "labels")
+    if arcs is None and kept is not None:
+        return BestPath(kept, kept.cost)
+    if arcs is None:
+        limits = "memory limits" if resources is None else "limits"
+        return BestPath(None, math.inf, reason=f"no placement meets the deadline and the {limits}")
+    path = search.make_path(np.asarray(arcs, dtype=np.int64))
+    return BestPath(path, path.cost)
 
 
 def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
@@ -204,83 +344,36 @@ def run_label_setting(instance: Instance, options: RunOptions) -> MethodResult:
     max_labels = parse_params("method 'label-setting'", PARAMS, options.params)["max_labels"]
     clock = options.clock
     graph = build_layered_graph(instance)
-    search = PathSearch(graph)
     clock.mark_built()
     info: dict[str, Any] = {"labels": 0}
     result = partial(MethodResult, info=info, facts=graph_facts(graph))
-
-    if graph.infeasible_reason is not None:
-        return result(Status.INFEASIBLE, bound=math.inf, reason=graph.infeasible_reason)
-    h_cost, _ = search.distances(graph.cost, reverse=True)
-    h_time, _ = search.distances(graph.time_s, reverse=True)
-    if not np.isfinite(h_cost[graph.source]):
+    remaining = clock.remaining_s()
+    stop_at = math.inf if remaining is None else time.perf_counter() + remaining
+    answer = best_path(graph, max_labels=max_labels, stop_at=stop_at, info=info)
+    if answer.stopped is not None:
+        info["lower_bound"] = answer.lower_bound
+    if answer.stopped == "time":
+        kept = answer.path
         return result(
-            Status.INFEASIBLE, bound=math.inf, reason="the layered graph has no source-to-sink path"
+            Status.FEASIBLE if kept is not None else Status.NONE,
+            Termination.TIME_LIMIT,
+            placement=None if kept is None else graph.placement_from_arcs(kept.arcs),
+            claimed_objective=None if kept is None else kept.cost,
+            bound=answer.lower_bound,
+            reason="time limit reached during the label search",
         )
-    if not deadline_met(graph, float(h_time[graph.source])):
-        return result(
-            Status.INFEASIBLE,
-            bound=math.inf,
-            reason=f"even the fastest placement takes {h_time[graph.source]:.6g} s, "
-            f"beyond the deadline {instance.request.deadline_s:g} s",
-        )
-    cheapest = search.lexicographic_path(graph.cost, graph.time_s)
-    if (
-        cheapest is not None
-        and deadline_met(graph, cheapest.time_s)
-        and not (memory_violations(graph, cheapest.arcs))
-    ):
-        info["fast_path"] = True
-        return result(
-            Status.OPTIMAL,
-            placement=graph.placement_from_arcs(cheapest.arcs),
-            claimed_objective=cheapest.cost,
-            bound=cheapest.cost,
-        )
-    incumbent = math.inf
-    fastest = search.lexicographic_path(graph.time_s, graph.cost)
-    if (
-        fastest is not None
-        and deadline_met(graph, fastest.time_s)
-        and not (memory_violations(graph, fastest.arcs))
-    ):
-        incumbent = fastest.cost
-    try:
-        remaining = clock.remaining_s()
-        stop_at = math.inf if remaining is None else time.perf_counter() + remaining
-        arcs = _search(
-            search, h_cost.tolist(), h_time.tolist(), incumbent, max_labels, stop_at, info
-        )
-    except _LabelLimitError as stop:
-        info["lower_bound"] = stop.lower_bound
-        if stop.timed_out:
-            kept = fastest if fastest is not None and math.isfinite(incumbent) else None
-            return result(
-                Status.FEASIBLE if kept is not None else Status.NONE,
-                Termination.TIME_LIMIT,
-                placement=None if kept is None else graph.placement_from_arcs(kept.arcs),
-                claimed_objective=None if kept is None else kept.cost,
-                bound=stop.lower_bound,
-                reason="time limit reached during the label search",
-            )
+    if answer.stopped == "labels":
         return result(
             Status.NONE,
             Termination.OTHER_LIMIT,
             reason=f"more than {max_labels} labels (raise "
             "max_labels, or use fin or larac for a feasible answer)",
         )
-    if arcs is None and fastest is not None and math.isfinite(incumbent):
-        arcs = fastest.arcs.tolist()
-    if arcs is None:
-        return result(
-            Status.INFEASIBLE,
-            bound=math.inf,
-            reason="no placement meets the deadline and the memory limits",
-        )
-    path = search.make_path(np.asarray(arcs, dtype=np.int64))
+    if answer.path is None:
+        return result(Status.INFEASIBLE, bound=math.inf, reason=answer.reason)
     return result(
         Status.OPTIMAL,
-        placement=graph.placement_from_arcs(path.arcs),
-        claimed_objective=path.cost,
-        bound=path.cost,
+        placement=graph.placement_from_arcs(answer.path.arcs),
+        claimed_objective=answer.path.cost,
+        bound=answer.path.cost,
     )

@@ -46,7 +46,8 @@ import scipy.sparse as sp
 from splitbench.errors import UsageError
 from splitbench.formulations import build_formulation
 from splitbench.instance.model import Instance
-from splitbench.milp import MILP, Formulation, LazyLabels, NamedBlock
+from splitbench.instance.multi import MultiInstance
+from splitbench.milp import MILP, LazyLabels, ModelSizes, NamedBlock
 
 __all__ = ["MPS_SUFFIX", "export_mps", "read_mps", "write_mps"]
 
@@ -190,19 +191,19 @@ def write_mps(milp: MILP, path: str | os.PathLike[str]) -> None:
 
 
 def export_mps(
-    instance: Instance,
+    instance: Instance | MultiInstance,
     formulation_name: str,
     path: str | os.PathLike[str],
     *,
     relax: bool = False,
-) -> Formulation:
+) -> ModelSizes:
     """Build formulation ``formulation_name`` of ``instance`` and write it to ``path``
     (what ``splitbench export INSTANCE --formulation F -o FILE.mps`` does).
 
     Parameters
     ----------
-    instance : Instance
-        The instance.
+    instance : Instance or MultiInstance
+        The instance (format 2: the coupled model of its requests).
     formulation_name : str
         ``assignment`` or ``routing``.
     path : path-like
@@ -212,7 +213,7 @@ def export_mps(
 
     Returns
     -------
-    Formulation
+    ModelSizes
         The formulation built (its sizes are worth printing).
 
     Raises
