@@ -20,6 +20,7 @@ SMALL = {
     "multi-tiered": {"n_blocks": 3, "users_per_device": 1},
     "multi-topohub": {"n_blocks": 3, "requests": 3},
     "fin-multi": {"users": 2},
+    "multi-tiny": {"binds": "memory"},
 }
 
 

@@ -20,6 +20,7 @@ def test_registry_shape() -> None:
         "multi-tiered",
         "multi-topohub",
         "fin-multi",
+        "multi-tiny",
     }
     for name, family in FAMILIES.items():
         assert family.name == name and get_family(name) is family

@@ -27,6 +27,8 @@ Format 2 (a :class:`~splitbench.instance.MultiInstance`; rates make shared capac
   topology at seeded nodes, rates from a load factor.
 - ``fin-multi`` (:mod:`.fin_multi`): the FIN scenario with many users of several
   BranchyNet applications, each on its own device, sharing the edge and the cloud.
+- ``multi-tiny`` (:mod:`.multi_tiny`): seeded tiny instances where compute, link or
+  memory binds, for checking the exact methods against each other and the oracle.
 
 Parameters are checked before any work starts: counts have documented bounds (each
 module's docstring), and the seed must be >= 0.
@@ -41,9 +43,9 @@ Examples
 >>> from splitbench.instance import instance_id
 >>> instance_id(a) == instance_id(b), a.dnn.n_blocks, len(a.network.nodes)
 (True, 4, 5)
->>> FAMILIES.names()[:4]
-('fin-branchy', 'fin-multi', 'multi-tiered', 'multi-topohub')
->>> FAMILIES.names()[4:]
+>>> FAMILIES.names()[:5]
+('fin-branchy', 'fin-multi', 'multi-tiered', 'multi-tiny', 'multi-topohub')
+>>> FAMILIES.names()[5:]
 ('random-chain', 'tiered', 'tiny', 'topohub')
 >>> generate("random-chain", {"nodes": 10**9})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
@@ -62,6 +64,7 @@ from splitbench.families import (
     fin_branchy,
     fin_multi,
     multi_tiered,
+    multi_tiny,
     multi_topohub,
     random_chain,
     tiered,
@@ -82,6 +85,7 @@ __all__ = [
     "generate",
     "get_family",
     "multi_tiered",
+    "multi_tiny",
     "multi_topohub",
     "random_chain",
     "register_family",

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from splitbench.graphs._paths import Resource
 from splitbench.graphs.layered import ArcKind, LayeredGraph
 from splitbench.instance.model import Network
 
-__all__ = ["ArcLoads", "arc_loads", "network_arc_index"]
+__all__ = ["ArcLoads", "arc_loads", "load_budgets", "network_arc_index"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -110,4 +111,56 @@ def network_arc_index(network: Network, graph: LayeredGraph) -> IntArray:
     valid = (graph.arc_from >= 0) & (graph.arc_to >= 0)
     keys = np.where(valid, graph.arc_from * n_nodes + graph.arc_to, 0)
     out: IntArray = np.where(valid, table[keys], -1).astype(np.int64)
+    return out
+
+
+def load_budgets(
+    graph: LayeredGraph,
+    rate_per_s: float,
+    ops_left: FloatArray,
+    bits_left: FloatArray,
+    memory_left: FloatArray,
+    memory_need: FloatArray | None = None,
+) -> list[Resource]:
+    """The shared capacities left to one request, as budgets along a path of its
+    layered graph: every node's compute (``ops_left``, ops/s) and memory
+    (``memory_left``, bytes; inf where unlimited) and every network arc's bandwidth
+    (``bits_left``, bits/s), each in network order. The request uses ``rate_per_s``
+    times an arc's :class:`ArcLoads`, and on a compute arc the memory
+    ``memory_need`` gives (default: the block's, ``graph.memory_bytes``). A budget
+    its arcs together cannot exceed is left out.
+
+    Examples
+    --------
+    >>> from splitbench.graphs.layered import build_layered_graph
+    >>> from splitbench.instance import example_instance
+    >>> graph = build_layered_graph(example_instance())
+    >>> net = graph.instance.network
+    >>> ops = np.array([n.ops_per_s for n in net.nodes])
+    >>> bits = np.array([a.bandwidth_bps for a in net.arcs])
+    >>> free = np.full(len(net.nodes), np.inf)
+    >>> [b.label for b in load_budgets(graph, 300.0, ops, bits, free)]  # md: 300 x 22.6 Gops
+    ['compute of md']
+    """
+    net = graph.instance.network
+    loads = arc_loads(graph)
+    need = graph.memory_bytes if memory_need is None else memory_need
+    out: list[Resource] = []
+
+    def budget(label: str, capacity: float, arcs: IntArray, amounts: FloatArray) -> None:
+        keep = amounts > 0
+        arcs, amounts = arcs[keep], amounts[keep]
+        if arcs.size and float(amounts.sum()) > capacity:
+            out.append(Resource(label, max(capacity, 0.0), arcs, amounts))
+
+    for n, node in enumerate(net.nodes):
+        on = np.flatnonzero(loads.node == n)
+        if on.size:
+            budget(f"compute of {node.id}", float(ops_left[n]), on, rate_per_s * loads.ops[on])
+            budget(f"memory of {node.id}", float(memory_left[n]), on, need[on])
+    for e, arc in enumerate(net.arcs):
+        over = np.flatnonzero(loads.net_arc == e)
+        if over.size:
+            label = f"bandwidth of {arc.source}->{arc.target}"
+            budget(label, float(bits_left[e]), over, rate_per_s * loads.bits[over])
     return out

@@ -189,6 +189,7 @@ register(
         exact=True,
         formulation="routing",
         guarantee="a lower bound; an answer only when the LP optimum is integral, then optimal",
+        run_multi=milp.run_routing_lp_multi,
     )
 )
 register(

@@ -47,7 +47,7 @@ from splitbench.graphs._paths import Resource
 from splitbench.graphs.label_setting import PARAMS as LABEL_PARAMS
 from splitbench.graphs.label_setting import best_path
 from splitbench.graphs.layered import LayeredGraph, build_layered_graph
-from splitbench.graphs.loads import arc_loads
+from splitbench.graphs.loads import load_budgets
 from splitbench.instance.multi import MultiInstance
 from splitbench.placement import MultiPlacement, Placement
 from splitbench.tolerances import FEASIBILITY_RTOL
@@ -158,50 +158,20 @@ class Usage:
 
 def residual_resources(usage: Usage, request_id: str, graph: LayeredGraph) -> list[Resource]:
     """The budgets request ``request_id`` sees on the residual network, as sums over
-    the arcs of its layered graph ``graph``: every node's compute and memory and
-    every arc's bandwidth that its arcs could exceed (the others cannot bind)."""
+    the arcs of its layered graph ``graph`` (:func:`~splitbench.graphs.loads.load_budgets`):
+    every node's compute and memory and every arc's bandwidth that its arcs could
+    exceed; a block whose weights the node holds already needs no memory."""
     inst = usage.instance
     req = inst.request(request_id)
     net, u = inst.network, inst.max_utilization
-    loads = arc_loads(graph)
-    rate = req.rate_per_s
-    out: list[Resource] = []
-
-    def budget(
-        label: str, capacity: float, arcs: npt.NDArray[np.int64], amounts: FloatArray
-    ) -> None:
-        keep = amounts > 0
-        arcs, amounts = arcs[keep], amounts[keep]
-        if arcs.size and float(amounts.sum()) > capacity:
-            out.append(Resource(label, max(capacity, 0.0), arcs, amounts))
-
-    for n, node in enumerate(net.nodes):
-        on = np.flatnonzero(loads.node == n)
-        if on.size and node.ops_per_s > 0:
-            budget(
-                f"compute of {node.id}", u * node.ops_per_s - usage.ops[n], on, rate * loads.ops[on]
-            )
-    for e, arc in enumerate(net.arcs):
-        over = np.flatnonzero(loads.net_arc == e)
-        if over.size:
-            budget(
-                f"bandwidth of {arc.source}->{arc.target}",
-                u * arc.bandwidth_bps - usage.bits[e],
-                over,
-                rate * loads.bits[over],
-            )
-    memory = usage.memory()
-    dnn = inst.dnn(req.dnn)
-    need = np.array([0.0, *(b.memory_bytes for b in dnn.blocks)])
-    for n, node in enumerate(net.nodes):
-        if node.memory_bytes is None:
-            continue
-        on = np.flatnonzero(loads.node == n)
-        amounts = np.array(
-            [0.0 if (n, req.dnn, int(l)) in usage.held else need[l] for l in loads.block[on]]
-        )
-        budget(f"memory of {node.id}", node.memory_bytes - memory[n], on, amounts)
-    return out
+    ops_left = u * np.array([node.ops_per_s for node in net.nodes]) - usage.ops
+    bits_left = u * np.array([arc.bandwidth_bps for arc in net.arcs]) - usage.bits
+    capacity = np.array([np.inf if n.memory_bytes is None else n.memory_bytes for n in net.nodes])
+    need = graph.memory_bytes.copy()
+    for arc in np.flatnonzero(graph.memory_node >= 0):
+        if (int(graph.memory_node[arc]), req.dnn, int(graph.layer[arc])) in usage.held:
+            need[arc] = 0.0
+    return load_budgets(graph, req.rate_per_s, ops_left, bits_left, capacity - usage.memory(), need)
 
 
 def place_on_residual(
