@@ -14,6 +14,8 @@ name                      what it needs
 ``profile-time``          exact runs (the performance profile of their effective time)
 ``profile-gap``           non-exact answers with a finite gap to a reference
 ``gap-distribution``      the same
+``requests-time``         runs on format-2 instances, one of them with n_requests > 1
+``requests-gap``          the same, with gaps of answers or of bounds (see :mod:`._plot_multi`)
 ``fin-accuracy``          energy answers on ``fin-branchy`` or on a family whose parameters
 ``fin-deadline``          set ``min_accuracy`` and ``deadline_s`` (see :mod:`._plot_fin`)
 ``compare-ratio``         a :class:`~splitbench.harness.compare.Comparison` with time ratios
@@ -54,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from splitbench.harness._plot_fin import Made, Palette, add_legend, fin_figures, new_figure
+from splitbench.harness._plot_multi import multi_figures
 from splitbench.harness.compare import Comparison
 from splitbench.harness.metrics import SHIFT_SMALL_S, effective_time_s, performance_profile
 from splitbench.harness.record import Record
@@ -485,8 +488,9 @@ def figures(records: Sequence[Record], *, comparison: Comparison | None = None) 
     -------
     list of Figure
         In the order ``time-vs-size``, ``formulation-ratio``, ``profile-time``,
-        ``profile-gap``, ``gap-distribution``, the ``fin-*`` figures and
-        ``compare-ratio``, each present only when its data is (see the module's table).
+        ``profile-gap``, ``gap-distribution``, ``requests-time``, ``requests-gap``,
+        the ``fin-*`` figures and ``compare-ratio``, each present only when its data
+        is (see the module's table).
     """
     made: list[Made | None] = []
     if records:
@@ -494,6 +498,7 @@ def figures(records: Sequence[Record], *, comparison: Comparison | None = None) 
         palette = Palette.of(df["label"])
         draws = (_time_vs_size, _formulation_ratio, _profile_time, _profile_gap, _gap_distribution)
         made += [draw(df, palette) for draw in draws]
+        made += multi_figures(df, records, palette)
         made += fin_figures(df, palette)
     if comparison is not None:
         made.append(_compare_ratio(comparison))

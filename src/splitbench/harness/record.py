@@ -317,6 +317,7 @@ class RunTask:
     time_limit_s: float | None
     exact: bool
     guarantees_feasible: bool
+    n_requests: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -350,6 +351,7 @@ class RunTask:
             exact=self.exact,
             guarantees_feasible=self.guarantees_feasible,
             time_limit_s=self.time_limit_s,
+            n_requests=self.n_requests,
         )
         values.update(outcome)
         return Record(**values)

@@ -193,6 +193,9 @@ def plan(
                                     time_limit_s=limit,
                                     exact=spec.exact_on(inst),
                                     guarantees_feasible=spec.guarantees_feasible,
+                                    n_requests=(
+                                        len(inst.requests) if isinstance(inst, MultiInstance) else 1
+                                    ),
                                 ),
                             )
     return instances, list(tasks.values())

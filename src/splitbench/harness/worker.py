@@ -117,7 +117,6 @@ def run_task(task: RunTask, instance: Instance | MultiInstance) -> Record:
             if sol.placement is not None
             else None
         ),
-        n_requests=len(data.get("requests") or ()) or 1,
         max_node_utilization=data.get("max_node_utilization"),
         max_arc_utilization=data.get("max_arc_utilization"),
         worker=_where(),
