@@ -62,6 +62,6 @@ def test_one_request_gives_the_format_1_optimum(seed: int, objective: str) -> No
 
 def test_methods_without_a_format_2_form_decline() -> None:
     multi = MultiInstance.from_single(example_instance())
-    sol = solve(multi, "fin")
+    sol = solve(multi, "larac")
     assert (sol.status, sol.termination) == (Status.NONE, Termination.SKIPPED)
     assert "format 2" in (sol.reason or "")

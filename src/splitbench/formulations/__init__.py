@@ -13,8 +13,10 @@ model is exact. Backends in :mod:`splitbench.solvers` translate the same arrays.
 A format-2 instance (many requests sharing capacity) has coupled forms of its own,
 in :data:`MULTI_FORMULATIONS` under the same names: ``routing``
 (:func:`~splitbench.formulations.routing_multi.build_routing_multi`, a
-multi-commodity flow). :func:`build_formulation` picks the form of the instance's
-format.
+multi-commodity flow) and ``assignment``
+(:func:`~splitbench.formulations.assignment_multi.build_assignment_multi`, with a
+choice among the simple routes of every transfer). :func:`build_formulation` picks
+the form of the instance's format.
 
 Examples
 --------
@@ -33,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from splitbench.formulations.assignment import assignment_is_exact, build_assignment
+from splitbench.formulations.assignment_multi import build_assignment_multi
 from splitbench.formulations.routing import build_routing, routing_from_graph
 from splitbench.formulations.routing_multi import build_routing_multi
 from splitbench.instance.model import Instance
@@ -71,6 +74,7 @@ MultiFormulationBuilder = Callable[[MultiInstance], ModelSizes]
 MULTI_FORMULATIONS = Registry[MultiFormulationBuilder]("formulation")
 """Every coupled (format-2) formulation builder by name."""
 
+MULTI_FORMULATIONS.register("assignment", build_assignment_multi)
 MULTI_FORMULATIONS.register("routing", build_routing_multi)
 
 

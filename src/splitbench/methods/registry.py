@@ -25,13 +25,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from splitbench.answer import MethodResult, RunOptions
 from splitbench.formulations.assignment import assignment_is_exact
+from splitbench.formulations.assignment_multi import assignment_multi_is_exact
 from splitbench.graphs import fin, label_setting, larac, layered_sp
 from splitbench.instance.model import Instance
 from splitbench.instance.multi import MultiInstance
-from splitbench.methods import baselines, exhaustive, mcp, milp, multi
+from splitbench.methods import (
+    baselines,
+    exhaustive,
+    exhaustive_multi,
+    fin_multi,
+    lagrangian,
+    mcp,
+    milp,
+    multi,
+    rounding,
+    sequential,
+)
 from splitbench.params import Param
 from splitbench.registry import Registry
 from splitbench.tolerances import MIP_REL_GAP
@@ -82,7 +95,8 @@ class MethodSpec:
     exact : bool or callable
         True when the method's ``optimal`` is always the instance's optimum, False
         when the method is a heuristic, or a predicate ``f(instance) -> bool`` for
-        methods exact on some instances only (a fixed-routing restriction).
+        methods exact on some instances only (a fixed-routing restriction); a method
+        with ``run_multi`` gets format-2 instances in its predicate too.
     formulation : str or None
         The MILP formulation a solver-based method builds.
     guarantee : str
@@ -95,6 +109,9 @@ class MethodSpec:
     run_multi : callable or None
         The method on a format-2 instance (many requests sharing capacity); None
         when it takes one request only (the runner then declines format 2).
+    multi_params : mapping of str to Param
+        Parameters only its format-2 form takes (``run_multi`` receives them with
+        ``params``; ``run`` never sees them).
     """
 
     name: str
@@ -102,11 +119,12 @@ class MethodSpec:
     description: str
     params: Mapping[str, Param] = field(default_factory=dict)
     uses_solver: bool = False
-    exact: bool | Callable[[Instance], bool] = False
+    exact: bool | Callable[[Any], bool] = False
     formulation: str | None = None
     guarantee: str = ""
     guarantees_feasible: bool = False
     run_multi: RunMultiFunction | None = None
+    multi_params: Mapping[str, Param] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.exact is True and not self.guarantees_feasible:
@@ -119,21 +137,29 @@ class MethodSpec:
 
     @property
     def all_params(self) -> Mapping[str, Param]:
-        """Every accepted parameter, the solver's included."""
-        return {**self.params, **SOLVER_PARAMS} if self.uses_solver else self.params
+        """Every accepted parameter, the solver's and the format-2 ones included."""
+        own = {**self.params, **self.multi_params}
+        return {**own, **SOLVER_PARAMS} if self.uses_solver else own
 
     def exact_on(self, instance: Instance | MultiInstance) -> bool:
         """Whether an ``optimal`` answer of this method is the optimum of ``instance``
-        (on a format-2 instance: only a method that is exact everywhere)."""
+        (never on a format-2 instance for a method without a format-2 form)."""
         if isinstance(self.exact, bool):
             return self.exact
-        if isinstance(instance, MultiInstance):
+        if isinstance(instance, MultiInstance) and self.run_multi is None:
             return False
         return bool(self.exact(instance))
 
 
 METHODS = Registry[MethodSpec]("method")
 """Every registered method by name."""
+
+
+def _assignment_exact(instance: Instance | MultiInstance) -> bool:
+    """Whether the assignment model (coupled on format 2) is the instance's own."""
+    if isinstance(instance, MultiInstance):
+        return assignment_multi_is_exact(instance)
+    return assignment_is_exact(instance)
 
 
 def register(spec: MethodSpec) -> MethodSpec:
@@ -160,12 +186,16 @@ register(
         description="classic assignment MILP (x, exit and McCormick pair variables; "
         "fixed cheapest routes)",
         params=milp.ASSIGNMENT_PARAMS,
+        multi_params=multi.MULTI_ONLY_PARAMS,
         uses_solver=True,
-        exact=assignment_is_exact,
+        exact=_assignment_exact,
         formulation="assignment",
         guarantees_feasible=True,
         guarantee="exact for latency and where routes cannot matter; otherwise a "
-        "fixed-routing restriction whose answer is feasible but not proven optimal",
+        "fixed-routing restriction whose answer is feasible but not proven optimal "
+        "(format 2: every simple route up to max_routes per node pair, exact when none "
+        "is left out)",
+        run_multi=multi.run_assignment_milp_multi,
     )
 )
 register(
@@ -196,9 +226,13 @@ register(
     MethodSpec(
         name="exhaustive",
         run=exhaustive.run_exhaustive,
+        run_multi=exhaustive_multi.run_exhaustive_multi,
         description="enumerate every placement, exit and simple route (exact oracle; "
         "declines large instances)",
         params=exhaustive.PARAMS,
+        multi_params={
+            k: p for k, p in exhaustive_multi.PARAMS.items() if k not in exhaustive.PARAMS
+        },
         exact=True,
         guarantee="exact (declines instances above its size limits)",
     )
@@ -220,9 +254,12 @@ register(
         description="FIN: latency-replicated feasible inference graph and one "
         "minimum-energy pass (always feasible)",
         params=fin.PARAMS,
+        multi_params=fin_multi.MULTI_PARAMS,
         guarantees_feasible=True,
         guarantee="every answer meets the deadline; optimal as gamma grows (and without a "
-        "deadline)",
+        "deadline); on format 2, FIN per request on the capacity the others left, every "
+        "answer meeting every limit",
+        run_multi=fin_multi.run_fin_multi,
     )
 )
 register(
@@ -280,5 +317,45 @@ register(
         "stops when the score allows)",
         params=mcp.PARAMS,
         guarantee="none (a baseline; it ignores energy and does not check the deadline)",
+    )
+)
+register(
+    MethodSpec(
+        name="sequential",
+        run=sequential.run_sequential,
+        description="requests one by one (largest demand first), each the cheapest "
+        "placement on the residual capacity (label setting)",
+        params=sequential.PARAMS,
+        guarantees_feasible=True,
+        guarantee="every answer meets every limit; no optimality claim; a request that "
+        "fits nowhere gives none, not infeasible",
+        run_multi=sequential.run_sequential_multi,
+    )
+)
+register(
+    MethodSpec(
+        name="lp-rounding",
+        run=rounding.run_lp_rounding,
+        description="LP relaxation of the coupled routing model, each request rounded to "
+        "its heaviest flow path, repaired on the residual capacity",
+        params=rounding.PARAMS,
+        uses_solver=True,
+        guarantees_feasible=True,
+        guarantee="every answer meets every limit; its bound is the LP optimum; "
+        "infeasible only when the LP is",
+        run_multi=rounding.run_lp_rounding_multi,
+    )
+)
+register(
+    MethodSpec(
+        name="lagrangian",
+        run=lagrangian.run_lagrangian,
+        description="Lagrangian relaxation of the coupling rows (compute, link, shared "
+        "memory) by subgradient; label-setting subproblems; repair on residual capacity",
+        params=lagrangian.PARAMS,
+        guarantees_feasible=True,
+        guarantee="a certified lower bound and, when the repair fits, a feasible answer; "
+        "optimal only when they meet",
+        run_multi=lagrangian.run_lagrangian_multi,
     )
 )

@@ -131,6 +131,9 @@ def _judge(
 
 def _run(spec: MethodSpec, instance: Instance | MultiInstance, options: RunOptions) -> MethodResult:
     if not isinstance(instance, MultiInstance):
+        if spec.multi_params:  # what only the format-2 form takes
+            kept = {k: v for k, v in options.params.items() if k not in spec.multi_params}
+            options = replace(options, params=kept)
         return spec.run(instance, options)
     if spec.run_multi is None:
         return MethodResult.skipped(
