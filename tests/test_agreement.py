@@ -44,6 +44,9 @@ def test_every_registered_method_is_checked() -> None:
         "cloud-only",
         "single-split",
         "mcp",
+        "sequential",
+        "lp-rounding",
+        "lagrangian",
     }
     assert set(METHODS) == expected
 

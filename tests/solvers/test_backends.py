@@ -219,7 +219,10 @@ def test_scaling_uses_exact_powers_of_two_and_keeps_tiny_rows_visible(lenet: Ins
     exponents = np.log2(np.append(scaling.rows, scaling.objective))
     assert np.array_equal(exponents, np.round(exponents))
     scaled = milp.scaled(scaling.objective, scaling.rows)
-    assert 0.5 <= np.abs(scaled.c).max() <= 2.0
+    costs = np.abs(scaled.c[scaled.c != 0])
+    # the largest cost at about 1, or higher while the smallest is raised to 2^-10
+    assert 0.5 <= costs.max() <= 2.0**20
+    assert costs.min() >= 2.0**-11 or costs.max() >= 2.0**19
     largest = np.maximum.reduceat(np.abs(scaled.A.data), scaled.A.indptr[:-1])
     assert np.all(largest <= 8.0) and np.all(largest >= 1 / 8)
     # the same solutions: activities scale exactly, so the bounds hold alike
@@ -227,6 +230,16 @@ def test_scaling_uses_exact_powers_of_two_and_keeps_tiny_rows_visible(lenet: Ins
     assert np.array_equal(scaled.row_activity(x), milp.row_activity(x) * scaling.rows)
     well = knapsack()
     assert scaling_of(well).rows.tolist() == [1.0, 1.0]
+
+
+def test_tiny_costs_among_large_ones_are_raised_within_limits() -> None:
+    b = MILPBuilder("range")
+    b.add_vars("x", ["a", "b", "c"], cost=[19.0, 1.6e-7, 0.0], upper=1.0, integer=True)
+    scaling = scaling_of(b.build())
+    assert scaling.objective == 2.0**13  # 1.6e-7 x 2^13 >= 2^-10; 19 x 2^13 < 2^20
+    b = MILPBuilder("wide")
+    b.add_vars("x", ["a", "b"], cost=[1e4, 1e-12], upper=1.0, integer=True)
+    assert scaling_of(b.build()).objective == 2.0**6  # the largest stops it at 2^20
 
 
 def test_scaling_down_never_pushes_small_coefficients_out_of_sight() -> None:

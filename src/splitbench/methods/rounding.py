@@ -26,11 +26,12 @@ Algorithm (format 2, MULTI.md), three steps:
 Guarantee: every answer meets every limit (the repair commits only placements that
 fit); status ``feasible`` with ``bound`` the LP optimum, a certified lower bound on
 the instance's optimum (the coupled model is exact), recorded as ``facts.lp_bound``
-with ``facts.lp_integral``. When the LP optimum is integral every rounded path fits
-and the answer *is* the optimum; the method still says ``feasible`` and leaves the
-verdict to the runner (bound and objective meet). ``none`` with the LP bound when
-the repair fails (a request fits nowhere), ``infeasible`` when the LP relaxation is
-(then the instance is infeasible: the relaxation contains every solution).
+with ``facts.lp_integral``. When the answer meets the bound (an integral LP optimum
+makes every rounded path fit) it is proven optimal and the method says ``optimal``,
+as LARAC does (within :data:`~splitbench.tolerances.OPTIMALITY_RTOL`). ``none``
+with the LP bound when the repair fails (a request fits nowhere), ``infeasible``
+when the LP relaxation is (then the instance is infeasible: the relaxation contains
+every solution).
 Requests under the expected exit policy are declined (the coupled model takes the
 select policy only).
 

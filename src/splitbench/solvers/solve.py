@@ -8,7 +8,8 @@
    calling a solver (PuLP and Pyomo refuse such rows);
 3. the model is scaled (:func:`scaling_of`): an objective whose largest coefficient
    is below 1 by the power of two that brings it to about 1 (never down: that would
-   push small coefficients into the solvers' reduced-cost tolerances), and every
+   push small coefficients into the solvers' reduced-cost tolerances), then up again
+   while its smallest nonzero is below 2^-10 and its largest below 2^20, and every
    row whose coefficients are tiny or huge by its own power of two. Objective
    coefficients of 1e-7..1e-11 (latencies in seconds) otherwise fall inside the
    solvers' absolute tolerances
@@ -76,6 +77,12 @@ _FLOOR_EXPONENT = -30
 """Scaling down never pushes a coefficient below 2^-30 (~1e-9: solvers drop such
 matrix entries)."""
 
+_SMALL_COST_EXPONENT = -10
+"""After scaling, the smallest nonzero objective coefficient is raised towards 2^-10..."""
+
+_LARGE_COST_EXPONENT = 20
+"""...as far as the largest stays at most 2^20."""
+
 
 @dataclass(frozen=True)
 class Scaling:
@@ -121,16 +128,22 @@ def scaling_of(milp: MILP) -> Scaling:
     >>> _ = b.add_rows("cover", 1, rows=[0, 0], cols=x, vals=1.0, lower=1.0)
     >>> s = scaling_of(b.build())
     >>> math.log2(s.objective), np.log2(s.rows).tolist()
-    (16.0, [19.0, 0.0])
+    (27.0, [19.0, 0.0])
     """
     nonzero = np.abs(milp.c[milp.c != 0])
     # the objective is only ever scaled up: scaling it down pushes its small
-    # coefficients into the solvers' absolute optimality (reduced-cost) tolerances
-    objective = (
-        2.0 ** max(0, _exponent(float(nonzero.max()), float(nonzero.min())))
-        if nonzero.size
-        else 1.0
-    )
+    # coefficients into the solvers' absolute optimality (reduced-cost) tolerances;
+    # and small ones are raised further while the largest stays moderate (an energy
+    # optimum of 1.6e-7 W among costs up to 19 was pruned away by HiGHS unscaled)
+    objective = 1.0
+    if nonzero.size:
+        top, bottom = float(nonzero.max()), float(nonzero.min())
+        exponent = max(0, _exponent(top, bottom))
+        low = math.log2(bottom) + exponent
+        if low < _SMALL_COST_EXPONENT:
+            room = math.floor(_LARGE_COST_EXPONENT - math.log2(top) - exponent)
+            exponent += max(0, min(math.ceil(_SMALL_COST_EXPONENT - low), room))
+        objective = 2.0**exponent
     rows = np.ones(milp.n_rows)
     matrix = abs(milp.A).tocsr()
     counts = np.diff(matrix.indptr)
