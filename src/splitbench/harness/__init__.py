@@ -7,8 +7,8 @@
 
 Examples
 --------
->>> sorted(builtin_suites())[:2]
-['scaling', 'smoke']
+>>> sorted(builtin_suites())
+['multi-agreement', 'multi-scaling', 'scaling', 'smoke']
 """
 
 from splitbench.harness.check import (
