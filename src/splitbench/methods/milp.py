@@ -203,23 +203,22 @@ def milp_result(
     status, termination = result.status, result.termination
     reason = None if status in (Status.OPTIMAL, Status.FEASIBLE) else result.message
     bound = result.bound
+    # what a formulation that is not exact restricts (a coupled model may say)
+    what, kept = "fixed-routing restriction", "routes fixed to the cheapest for the objective"
+    restriction = getattr(form, "restriction", None)
+    if isinstance(restriction, str):
+        what, kept = "route restriction", restriction
     if status is Status.INFEASIBLE:
         reason = form.note or result.message
         bound = None
         if not form.exact and form.note is None:
             status = Status.NONE
-            reason = (
-                "the fixed-routing restriction is infeasible (routes fixed to the "
-                "cheapest for the objective); the instance itself may not be"
-            )
+            reason = f"the {what} is infeasible ({kept}); the instance itself may not be"
     if not form.exact:
         info["restricted_bound"] = bound
         bound = None
         if status is Status.OPTIMAL:
-            reason = (
-                "optimal for the fixed-routing restriction (routes fixed to the cheapest "
-                "for the objective), not proven optimal for the instance"
-            )
+            reason = f"optimal for the {what} ({kept}), not proven optimal for the instance"
     placement = None
     if status.has_answer:
         placement, failure = _decode(form, result.values)

@@ -124,12 +124,6 @@ def run_assignment_milp_multi(instance: MultiInstance, options: RunOptions) -> M
         result = milp_result(instance, options, build)
     except UsageError as err:
         return MethodResult.skipped(str(err))
-    restriction = built[0].restriction if built else None
     if built and not built[0].exact and result.status is Status.OPTIMAL:
         result = replace(result, status=Status.FEASIBLE)  # the restriction's optimum only
-    if restriction is not None and result.reason is not None:
-        # milp_result words a restriction as the single model's fixed routes
-        reason = result.reason.replace("fixed-routing restriction", "route restriction")
-        reason = reason.replace("routes fixed to the cheapest for the objective", restriction)
-        result = replace(result, reason=reason)
     return result

@@ -206,18 +206,30 @@ def place_on_residual(
         The placement, or None with the reason (no placement fits; or the search
         stopped at its limits without one).
     """
+    found, reason, _ = _on_residual(usage, request_id, cost, graph, max_labels, stop_at)
+    return found, reason
+
+
+def _on_residual(
+    usage: Usage,
+    request_id: str,
+    cost: FloatArray | None,
+    graph: LayeredGraph | None,
+    max_labels: int,
+    stop_at: float,
+) -> tuple[Placement | None, str | None, bool]:
+    """:func:`place_on_residual`, and whether the label search stopped at a limit."""
     base = graph if graph is not None else build_layered_graph(usage.instance.single(request_id))
     searched = base if cost is None else replace(base, cost=np.asarray(cost, dtype=float))
     resources = residual_resources(usage, request_id, base)
     answer = best_path(searched, resources, max_labels=max_labels, stop_at=stop_at)
     if answer.path is None:
         if answer.stopped is not None:
-            return None, f"request {request_id}: the label search stopped ({answer.stopped})"
-        return (
-            None,
-            f"request {request_id}: no placement fits the residual capacity ({answer.reason})",
-        )
-    return base.placement_from_arcs(answer.path.arcs), None
+            why = f"request {request_id}: the label search stopped ({answer.stopped})"
+            return None, why, True
+        why = f"request {request_id}: no placement fits the residual capacity ({answer.reason})"
+        return None, why, False
+    return base.placement_from_arcs(answer.path.arcs), None, False
 
 
 @dataclass(frozen=True)
@@ -234,12 +246,16 @@ class Placed:
         Requests placed on the residual network.
     reason : str or None
         Why the attempt failed.
+    stopped : bool
+        Whether it failed because a label search stopped at its limit (``max_labels``
+        or the time), not because a request fits nowhere.
     """
 
     placement: MultiPlacement | None
     kept: tuple[str, ...] = ()
     moved: tuple[str, ...] = ()
     reason: str | None = None
+    stopped: bool = False
 
 
 def place_in_order(
@@ -263,18 +279,17 @@ def place_in_order(
     preferred = preferred or {}
     for rid in order:
         if time.perf_counter() > stop_at:
-            return Placed(None, tuple(kept), tuple(moved), "time limit reached while placing")
+            why = "time limit reached while placing"
+            return Placed(None, tuple(kept), tuple(moved), why, stopped=True)
         choice = preferred.get(rid)
         if choice is not None and not usage.violations(rid, choice):
             usage.add(rid, choice)
             kept.append(rid)
             continue
         arcs_cost = cost.get(rid) if cost is not None else None
-        found, reason = place_on_residual(
-            usage, rid, cost=arcs_cost, max_labels=max_labels, stop_at=stop_at
-        )
+        found, reason, stopped = _on_residual(usage, rid, arcs_cost, None, max_labels, stop_at)
         if found is None:
-            return Placed(None, tuple(kept), tuple(moved), reason)
+            return Placed(None, tuple(kept), tuple(moved), reason, stopped=stopped)
         usage.add(rid, found)
         moved.append(rid)
     placement = MultiPlacement(tuple((rid, usage.placed[rid]) for rid in instance.request_ids))

@@ -305,7 +305,7 @@ def run_lp_rounding_multi(instance: MultiInstance, options: RunOptions) -> Metho
         termination = Termination.COMPLETED
         if clock.expired():
             termination = Termination.TIME_LIMIT
-        elif "label search stopped" in (placed.reason or ""):
+        elif placed.stopped:
             termination = Termination.OTHER_LIMIT
         return answer(
             Status.NONE,

@@ -216,7 +216,7 @@ def run_sequential_multi(instance: MultiInstance, options: RunOptions) -> Method
         reason = placed.reason or "a request did not fit"
         if clock.expired():
             termination = Termination.TIME_LIMIT
-        elif "label search stopped" in reason:
+        elif placed.stopped:
             termination = Termination.OTHER_LIMIT
         else:
             termination = Termination.COMPLETED
