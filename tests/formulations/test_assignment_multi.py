@@ -45,6 +45,7 @@ from splitbench.formulations import build_routing
 from splitbench.formulations.assignment_multi import (
     assignment_multi_is_exact,
     build_assignment_multi,
+    route_variables,
 )
 from splitbench.formulations.routing_multi import build_routing_multi
 from splitbench.instance import (
@@ -423,7 +424,7 @@ def test_run_function_matches_routing_and_declines() -> None:
     declined = run_assignment_milp_multi(multi, RunOptions(params={"max_pairs": 1}))
     assert declined.termination is Termination.SKIPPED
     assert "more than max_pairs = 1" in (declined.reason or "")
-    assert set(ASSIGNMENT_MULTI_PARAMS) == {"max_pairs", "max_routes"}
+    assert set(ASSIGNMENT_MULTI_PARAMS) == {"max_pairs", "max_routes", "max_route_vars"}
     with pytest.raises(UsageError, match="no such parameter"):
         run_assignment_milp_multi(multi, RunOptions(params={"routes": 3}))
 
@@ -465,3 +466,18 @@ def test_row_blocks_are_the_numbered_constraints_of_the_docstring() -> None:
     for multi in [*cases(), *routing_cases("memory")]:
         used |= {re.sub(r"\[\d+\]$", "", n) for n in build_assignment_multi(multi).milp.row_blocks}
     assert used == documented
+
+
+@pytest.mark.parametrize("family", ["multi-tiered", "fin-multi", "multi-tiny"])
+def test_route_variables_are_counted_before_building(family: str) -> None:
+    params = {"multi-tiered": {"n_blocks": 3}, "fin-multi": {"users": 2}}.get(family, {})
+    for seed in range(3):
+        inst = generate(family, params, seed=seed)
+        assert isinstance(inst, MultiInstance)
+        for most in (1, 3, 64):
+            built = build_assignment_multi(inst, max_routes=most).n_route_vars
+            assert route_variables(inst, most) == built
+    inst = generate("fin-multi", {"users": 2})
+    assert isinstance(inst, MultiInstance)
+    run = run_assignment_milp_multi(inst, RunOptions(params={"max_route_vars": 3}))
+    assert run.termination is Termination.SKIPPED and "route variables" in (run.reason or "")

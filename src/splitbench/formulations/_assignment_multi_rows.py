@@ -42,6 +42,7 @@ __all__ = [
     "add_request_rows",
     "request_tables",
     "transfer_pairs",
+    "transfers",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -145,29 +146,35 @@ def _depth(exits: Sequence[Exit], admissible: Sequence[bool]) -> int:
     return max((ex.after_block for ex, ok in zip(exits, admissible, strict=True) if ok), default=0)
 
 
-def transfer_pairs(single: Instance) -> set[tuple[int, int]]:
-    """The node pairs (u != v) whose routes the model of ``single`` lists: source to
-    every candidate of block 1, consecutive candidates the tier order allows, the
-    candidates of an admissible exit's block to the destination."""
+def transfers(single: Instance) -> list[tuple[int, int]]:
+    """The node pairs (u != v) of every transfer the model of ``single`` may choose a
+    route for, once per transfer (a pair of hand-overs k and k' counts twice): the
+    source to every candidate of block 1, consecutive candidates the tier order
+    allows, the candidates of an admissible exit's block to the destination."""
     req, index = single.request, single.network.node_index
     exits, admissible = operating_exits(single)[:2]
     depth = _depth(exits, admissible)
     cand = candidates(single, depth)
     rank = _ranks(single)
     source = index[req.source]
-    pairs = {(source, int(n)) for n in cand[1]} if depth else set()
+    out = [(source, int(n)) for n in cand[1]] if depth else []
     for k in range(1, depth):
-        pairs |= {
+        out += [
             (int(n), int(m))
             for n in cand[k]
             for m in cand[k + 1]
             if not req.tier_order or rank[m] >= rank[n]
-        }
+        ]
     if req.destination is not None:
         dest = index[req.destination]
         for ex, ok in zip(exits, admissible, strict=True):
-            pairs |= {(int(n), dest) for n in cand[ex.after_block]} if ok else set()
-    return {(u, v) for u, v in pairs if u != v}
+            out += [(int(n), dest) for n in cand[ex.after_block]] if ok else []
+    return [(u, v) for u, v in out if u != v]
+
+
+def transfer_pairs(single: Instance) -> set[tuple[int, int]]:
+    """The distinct node pairs of :func:`transfers`."""
+    return set(transfers(single))
 
 
 @dataclass(frozen=True, eq=False)

@@ -99,6 +99,7 @@ from splitbench.formulations._assignment_multi_rows import (
     add_request_rows,
     request_tables,
     transfer_pairs,
+    transfers,
 )
 from splitbench.formulations._multi_rows import (
     ArcLoads,
@@ -116,6 +117,7 @@ __all__ = [
     "AssignmentMultiFormulation",
     "assignment_multi_is_exact",
     "build_assignment_multi",
+    "route_variables",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -247,6 +249,25 @@ def assignment_multi_is_exact(
             if pool.count(u, v) > max_routes:
                 return False
     return True
+
+
+def route_variables(instance: MultiInstance, max_routes: int = DEFAULT_MAX_ROUTES) -> int:
+    """How many route variables :func:`build_assignment_multi` would make (counted,
+    not built: simple routes per transfer, at most ``max_routes`` each).
+
+    Examples
+    --------
+    >>> from splitbench.instance import MultiInstance, example_instance
+    >>> multi = MultiInstance.from_single(example_instance())
+    >>> route_variables(multi), build_assignment_multi(multi).n_route_vars
+    (15, 15)
+    """
+    pool = RoutePool(instance.network, instance.objective, max_routes)
+    return sum(
+        min(pool.count(u, v), max_routes)
+        for _, single in instance.singles()
+        for u, v in transfers(single)
+    )
 
 
 def build_assignment_multi(

@@ -32,6 +32,7 @@ from splitbench.formulations.assignment_multi import (
     DEFAULT_MAX_ROUTES,
     AssignmentMultiFormulation,
     build_assignment_multi,
+    route_variables,
 )
 from splitbench.formulations.routing_multi import MultiFormulation, build_routing_multi
 from splitbench.instance.multi import MultiInstance
@@ -51,6 +52,9 @@ MULTI_ONLY_PARAMS = {
         DEFAULT_MAX_ROUTES,
         "simple routes kept per node pair and tensor, cheapest first (a pair with more "
         "makes the model a restriction)",
+    ),
+    "max_route_vars": Param(
+        int, 5_000_000, "decline when the model would have more route variables"
     ),
 }
 """The parameter of method ``assignment-milp`` that only its format-2 form takes."""
@@ -112,6 +116,12 @@ def run_assignment_milp_multi(instance: MultiInstance, options: RunOptions) -> M
         return MethodResult.skipped(
             f"the assignment model needs {pairs} pair variables, more than max_pairs = "
             f"{limit['max_pairs']}: use routing-milp"
+        )
+    routes = route_variables(instance, limit["max_routes"])
+    if routes > limit["max_route_vars"]:
+        return MethodResult.skipped(
+            f"the assignment model needs {routes} route variables, more than "
+            f"max_route_vars = {limit['max_route_vars']}: use routing-milp"
         )
     built: list[AssignmentMultiFormulation] = []
 
