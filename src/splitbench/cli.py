@@ -279,7 +279,10 @@ DEFAULT_SUITE = "smoke"
 def _cmd_run(args: argparse.Namespace) -> int:
     _load_plugins(args)
     suite = load_suite(args.suite)
-    output = Path(args.output or Path("splitbench-results") / suite.name)
+    if args.quick:
+        suite = suite.quick()
+    default = suite.name + ("-quick" if args.quick else "")
+    output = Path(args.output or Path("splitbench-results") / default)
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: is a file; give a folder")
     summary = run_suite(
@@ -419,6 +422,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plugin", action="append", metavar="MODULE", help="import MODULE's methods first"
     )
     p.add_argument("--no-report", action="store_true", help="do not write the report")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the suite's reduced variant: without its tables marked quick = false",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("report", help="write the HTML and Markdown report of a results folder")

@@ -123,3 +123,16 @@ def test_instance_files_are_found_beside_the_suite(tmp_path: Path) -> None:
     instances, tasks = plan(suite)
     assert [p.family for p in instances] == ["file"]
     assert tasks[0].seed is None and tasks[0].instance_name == "fin-b-alexnet-cifar10"
+
+
+def test_quick_drops_the_tables_marked_so_and_the_paper_suite_has_one() -> None:
+    suite = load_suite("fin-paper")
+    quick = suite.quick()
+    assert len(quick.families) < len(suite.families)
+    assert len(quick.methods) < len(suite.methods)
+    assert all(f.quick for f in quick.families) and all(m.quick for m in quick.methods)
+    with pytest.raises(UsageError, match=r"demo\.toml: families\[0\]\.quick: expected true or"):
+        parse_suite(BASE.replace('family = "tiny"', 'family = "tiny"\nquick = 1'), "demo.toml")
+    only_full = BASE.replace('fin"]', 'fin"]\nquick = false')
+    with pytest.raises(UsageError, match="quick variant leaves nothing to run"):
+        parse_suite(only_full, "demo.toml").quick()

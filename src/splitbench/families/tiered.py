@@ -1,8 +1,9 @@
-"""Family ``tiered``: a zoo model over a seeded device-edge-cloud network.
+"""Family ``tiered``: a zoo or BranchyNet model over a seeded device-edge-cloud network.
 
 The network is :func:`splitbench.topology.tiered_network` with ``devices``,
 ``edges`` and ``clouds`` nodes per tier (a tier with 0 nodes is left out); the model
-is a zoo model (:func:`splitbench.zoo.get_dnn`) grouped into ``n_blocks`` blocks. The
+is a zoo model (:func:`splitbench.zoo.get_dnn`) grouped into ``n_blocks`` blocks, or a
+BranchyNet model with its own blocks and exits (``n_blocks`` is then not used). The
 request starts at the first device; with ``tier_order`` blocks may only move up.
 
 Bounds: 1 <= devices <= 10000, 0 <= edges <= 1000, 0 <= clouds <= 100 (every edge
@@ -14,6 +15,9 @@ Examples
 >>> inst = generate("tiered", {"n_blocks": 3, "edges": 1}, seed=4)
 >>> inst.name, inst.dnn.n_blocks, [node.id for node in inst.network.nodes]
 ('tiered-alexnet-n_blocks=3-edges=1-s4', 3, ['device0', 'edge0', 'cloud0'])
+>>> branchy = generate("tiered", {"model": "b-alexnet", "edges": 3, "clouds": 2}, seed=1)
+>>> branchy.dnn.n_blocks, [ex.after_block for ex in branchy.dnn.exits]
+(5, [1, 3, 5])
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from splitbench.families.base import (
     Family,
     default_source,
     make_request,
+    model_dnn,
     name_suffix,
     register_family,
     request_params,
@@ -32,7 +37,7 @@ from splitbench.families.base import (
 from splitbench.instance.model import Instance
 from splitbench.params import Param
 from splitbench.topology import tiered_network
-from splitbench.zoo import ZOO_MODELS, get_dnn
+from splitbench.zoo import BRANCHY_MODELS, ZOO_MODELS
 
 __all__ = ["MAX_BLOCKS", "MAX_CLOUDS", "MAX_DEVICES", "MAX_EDGES", "SPEC", "build_tiered"]
 
@@ -53,7 +58,7 @@ def build_tiered(values: Mapping[str, Any], seed: int) -> Instance:
     return Instance(
         name=f"{name}-s{seed}",
         network=network,
-        dnn=get_dnn(values["model"], n_blocks=values["n_blocks"]),
+        dnn=model_dnn(values["model"], values["n_blocks"]),
         request=make_request(values, default_source(network), **extra),
     )
 
@@ -63,7 +68,9 @@ SPEC = register_family(
         name="tiered",
         description="a zoo model over a seeded device-edge-cloud network",
         params={
-            "model": Param(str, "alexnet", "zoo model", tuple(ZOO_MODELS)),
+            "model": Param(
+                str, "alexnet", "zoo or BranchyNet model", (*ZOO_MODELS, *BRANCHY_MODELS)
+            ),
             "n_blocks": Param(int, 6, f"blocks (ops-balanced groups of layers; 1 to {MAX_BLOCKS})"),
             "devices": Param(int, 1, f"device nodes (1 to {MAX_DEVICES})"),
             "edges": Param(int, 2, f"edge nodes (0 to {MAX_EDGES})"),

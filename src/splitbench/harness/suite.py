@@ -21,6 +21,11 @@ the command line's option names (``time-limit``, ``solver``, ``param``, ``seed``
     [[methods]]
     method = "fin"
     param = { gamma = [3, 10, 30] }
+    quick = false            # left out of the reduced variant (splitbench run --quick)
+
+Any ``[[families]]`` or ``[[methods]]`` table may say ``quick = false``: the reduced
+variant of the suite (:meth:`Suite.quick`, ``splitbench run SUITE --quick``) leaves it
+out, so one file holds a full study and the short run CI can afford.
 
 A mistake is a :class:`~splitbench.errors.UsageError` of one line naming the file
 and the key (``smoke.toml: methods[2].method: unknown method 'fn' ...``).
@@ -76,8 +81,8 @@ _TOP_KEYS = (
     "families",
     "methods",
 )
-_FAMILY_KEYS = ("family", "param", "seed")
-_METHOD_KEYS = ("method", "param", "solver", "time-limit")
+_FAMILY_KEYS = ("family", "param", "seed", "quick")
+_METHOD_KEYS = ("method", "param", "solver", "time-limit", "quick")
 
 Grid = Mapping[str, tuple[Any, ...]]
 """Parameter name to the values it takes (one value: fixed)."""
@@ -90,6 +95,7 @@ class FamilyEntry:
     family: str
     grid: Grid
     seeds: tuple[int, ...]
+    quick: bool = True
 
     def points(self) -> Iterator[dict[str, Any]]:
         """Every parameter combination of the grid."""
@@ -104,6 +110,7 @@ class MethodEntry:
     grid: Grid
     solvers: tuple[str, ...] | None
     time_limit_s: float | None
+    quick: bool = True
 
     def points(self) -> Iterator[dict[str, Any]]:
         """Every parameter combination of the grid."""
@@ -146,6 +153,39 @@ class Suite:
     instance_files: tuple[Path, ...]
     families: tuple[FamilyEntry, ...]
     methods: tuple[MethodEntry, ...]
+
+    def quick(self) -> Suite:
+        """The reduced variant: without the tables that say ``quick = false``.
+
+        Examples
+        --------
+        >>> text = '''
+        ... [[families]]
+        ... family = "tiny"
+        ... seed = { start = 0, count = 3 }
+        ... [[families]]
+        ... family = "tiny"
+        ... seed = { start = 3, count = 30 }
+        ... quick = false
+        ... [[methods]]
+        ... method = "exhaustive"
+        ... '''
+        >>> suite = parse_suite(text, "demo.toml")
+        >>> len(suite.families), len(suite.quick().families)
+        (2, 1)
+        """
+        families = tuple(f for f in self.families if f.quick)
+        methods = tuple(m for m in self.methods if m.quick)
+        if not methods or not (families or self.instance_files):
+            raise UsageError(f"suite {self.name!r}: its quick variant leaves nothing to run")
+        return replace(self, families=families, methods=methods)
+
+
+def _quick(table: Mapping[str, Any], where: _Where) -> bool:
+    value = table.get("quick", True)
+    if not isinstance(value, bool):
+        raise where.at("quick").error("expected true or false")
+    return value
 
 
 def _points(grid: Grid) -> Iterator[dict[str, Any]]:
@@ -246,7 +286,7 @@ def _family_entry(value: Any, where: _Where) -> FamilyEntry:
         except UsageError as err:
             raise where.at("param").error(str(err)) from None
     seeds = _seeds(table.get("seed", 0), where.at("seed"))
-    return FamilyEntry(name, grid, seeds)
+    return FamilyEntry(name, grid, seeds, _quick(table, where))
 
 
 def _method_entry(value: Any, where: _Where) -> MethodEntry:
@@ -268,7 +308,7 @@ def _method_entry(value: Any, where: _Where) -> MethodEntry:
     limit = None
     if "time-limit" in table:
         limit = _time_limit(table["time-limit"], where.at("time-limit"))
-    return MethodEntry(names, grid, solvers, limit)
+    return MethodEntry(names, grid, solvers, limit, _quick(table, where))
 
 
 def _check_solvers(names: Sequence[str], where: _Where) -> None:
