@@ -130,11 +130,19 @@ def _positive(value: float | None) -> float:
     return value if value is not None and math.isfinite(value) and value > 0 else math.nan
 
 
+_COMPLETED = ("completed", "skipped")
+"""Terminations of runs that were not stopped by a limit."""
+
+
 def _data(frame: pd.DataFrame, records: Sequence[Record]) -> pd.DataFrame:
     """The rows of ``frame`` on format-2 instances, with ``requests``, ``limit_s``
     (the record's time limit) and ``bound_gap`` (NaN where it does not apply)."""
     counts = request_counts(records)
     nan = math.nan
+    # a run that completed without an optimum (a bound, a heuristic's "none") took its
+    # own time: only a run stopped at a limit counts at the limit here
+    stopped = [r.termination not in _COMPLETED for r in records]
+    own = [r.run_time_s if r.run_time_s is not None else r.wall_time_s for r in records]
     extra = pd.DataFrame(
         {
             "requests": [float(counts.get(r.instance_id, nan)) for r in records],
@@ -144,6 +152,10 @@ def _data(frame: pd.DataFrame, records: Sequence[Record]) -> pd.DataFrame:
         index=frame.index,
     )
     data = pd.concat([frame, extra], axis=1)
+    completed = ~pd.Series(stopped, index=frame.index, dtype=bool)
+    times = pd.Series([nan if t is None else float(t) for t in own], index=frame.index)
+    data["time"] = data["time"].where(~(completed & data["limit"]), times)
+    data["limit"] = data["limit"] & ~completed
     return data[data["requests"].notna()]
 
 
@@ -235,8 +247,9 @@ def _requests_time(data: pd.DataFrame, palette: Palette) -> Made | None:
     skipped = int(data["skipped"].sum())
     counts = sorted({int(n) for n in part["requests"]})
     caption = (
-        "Effective time (build plus solve time; a run that did not finish counts at its "
-        "time limit) of every label on the format-2 instances against the number of "
+        "Effective time (build plus solve time; a run stopped at a limit counts at its "
+        "time limit, a bound or heuristic that completed without an optimum its own "
+        "time) of every label on the format-2 instances against the number of "
         "requests sharing the network, log-log: the shifted geometric mean (shift "
         f"{SHIFT_SMALL_S:g} s) per label and request count; solid lines: exact methods, "
         "dashed: bounds and heuristics; "

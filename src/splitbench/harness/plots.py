@@ -18,6 +18,8 @@ name                      what it needs
 ``requests-gap``          the same, with gaps of answers or of bounds (see :mod:`._plot_multi`)
 ``fin-accuracy``          energy answers on ``fin-branchy`` or on a family whose parameters
 ``fin-deadline``          set ``min_accuracy`` and ``deadline_s`` (see :mod:`._plot_fin`)
+``fin-gamma-gap``         ``fin`` energy runs with a reference, two ``gamma`` values or more
+``mcp-savings``           ``mcp`` and a reference on an energy instance (:mod:`._plot_paper`)
 ``compare-ratio``         a :class:`~splitbench.harness.compare.Comparison` with time ratios
 ========================  =================================================================
 
@@ -57,6 +59,7 @@ import pandas as pd
 
 from splitbench.harness._plot_fin import Made, Palette, add_legend, fin_figures, new_figure
 from splitbench.harness._plot_multi import multi_figures
+from splitbench.harness._plot_paper import paper_figures
 from splitbench.harness.compare import Comparison
 from splitbench.harness.metrics import SHIFT_SMALL_S, effective_time_s, performance_profile
 from splitbench.harness.record import Record
@@ -489,8 +492,8 @@ def figures(records: Sequence[Record], *, comparison: Comparison | None = None) 
     list of Figure
         In the order ``time-vs-size``, ``formulation-ratio``, ``profile-time``,
         ``profile-gap``, ``gap-distribution``, ``requests-time``, ``requests-gap``,
-        the ``fin-*`` figures and ``compare-ratio``, each present only when its data
-        is (see the module's table).
+        the ``fin-*`` figures, ``mcp-savings`` and ``compare-ratio``, each present only
+        when its data is (see the module's table).
     """
     made: list[Made | None] = []
     if records:
@@ -500,6 +503,7 @@ def figures(records: Sequence[Record], *, comparison: Comparison | None = None) 
         made += [draw(df, palette) for draw in draws]
         made += multi_figures(df, records, palette)
         made += fin_figures(df, palette)
+        made += paper_figures(records, palette)
     if comparison is not None:
         made.append(_compare_ratio(comparison))
     return [Figure(*m) for m in made if m is not None]

@@ -191,7 +191,7 @@ def plan(
                                     method_params=given,
                                     solver=solver,
                                     time_limit_s=limit,
-                                    exact=spec.exact_on(inst),
+                                    exact=spec.exact_on(inst, values),
                                     guarantees_feasible=spec.guarantees_feasible,
                                     n_requests=(
                                         len(inst.requests) if isinstance(inst, MultiInstance) else 1

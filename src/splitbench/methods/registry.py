@@ -23,6 +23,7 @@ splitbench.errors.UnknownNameError: unknown method 'fnord'; known methods: assig
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,8 @@ class MethodSpec:
         True when the method's ``optimal`` is always the instance's optimum, False
         when the method is a heuristic, or a predicate ``f(instance) -> bool`` for
         methods exact on some instances only (a fixed-routing restriction); a method
-        with ``run_multi`` gets format-2 instances in its predicate too.
+        with ``run_multi`` gets format-2 instances in its predicate too, and a
+        predicate ``f(instance, params)`` gets the run's parameters.
     formulation : str or None
         The MILP formulation a solver-based method builds.
     guarantee : str
@@ -119,7 +121,7 @@ class MethodSpec:
     description: str
     params: Mapping[str, Param] = field(default_factory=dict)
     uses_solver: bool = False
-    exact: bool | Callable[[Any], bool] = False
+    exact: bool | Callable[..., bool] = False
     formulation: str | None = None
     guarantee: str = ""
     guarantees_feasible: bool = False
@@ -141,24 +143,45 @@ class MethodSpec:
         own = {**self.params, **self.multi_params}
         return {**own, **SOLVER_PARAMS} if self.uses_solver else own
 
-    def exact_on(self, instance: Instance | MultiInstance) -> bool:
+    def exact_on(
+        self, instance: Instance | MultiInstance, params: Mapping[str, Any] | None = None
+    ) -> bool:
         """Whether an ``optimal`` answer of this method is the optimum of ``instance``
-        (never on a format-2 instance for a method without a format-2 form)."""
+        with parameters ``params`` (never on a format-2 instance for a method without a
+        format-2 form). A predicate that takes two arguments gets the parameters too."""
         if isinstance(self.exact, bool):
             return self.exact
         if isinstance(instance, MultiInstance) and self.run_multi is None:
             return False
+        if _takes_params(self.exact):
+            return bool(self.exact(instance, dict(params or {})))
         return bool(self.exact(instance))
+
+
+def _takes_params(predicate: Callable[..., bool]) -> bool:
+    """Whether an exactness predicate takes the parameters as a second argument."""
+    try:
+        signature = inspect.signature(predicate)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in positional)
 
 
 METHODS = Registry[MethodSpec]("method")
 """Every registered method by name."""
 
 
-def _assignment_exact(instance: Instance | MultiInstance) -> bool:
-    """Whether the assignment model (coupled on format 2) is the instance's own."""
+def _assignment_exact(instance: Instance | MultiInstance, params: Mapping[str, Any]) -> bool:
+    """Whether the assignment model (coupled on format 2, with its ``max_routes``) is
+    the instance's own."""
     if isinstance(instance, MultiInstance):
-        return assignment_multi_is_exact(instance)
+        most = params.get("max_routes", multi.MULTI_ONLY_PARAMS["max_routes"].default)
+        return assignment_multi_is_exact(instance, int(most))
     return assignment_is_exact(instance)
 
 

@@ -89,6 +89,7 @@ def _verdict(
     instance: Instance | MultiInstance,
     result: MethodResult,
     evaluation: Evaluation | MultiEvaluation | None,
+    params: Mapping[str, Any],
 ) -> tuple[Status, str | None]:
     """The status the runner reports, and the reason (the method's, or why it changed)."""
     status, reason = result.status, result.reason
@@ -106,7 +107,7 @@ def _verdict(
                 f"the evaluated objective {evaluation.objective:.6g} is above the bound "
                 f"{bound:.6g}: optimality not proven"
             )
-        if not spec.exact_on(instance) and not closes:
+        if not spec.exact_on(instance, params) and not closes:
             return Status.FEASIBLE, reason or (
                 f"method {spec.name!r} is not exact on this instance: optimality not proven"
             )
@@ -226,7 +227,7 @@ def solve(
             termination = Termination.ERROR
             reason = f"malformed placement: {type(err).__name__}: {err}"
     verify_time = time.perf_counter() - start
-    status, reason = _verdict(spec, instance, result, evaluation)
+    status, reason = _verdict(spec, instance, result, evaluation, values)
     if termination is Termination.ERROR and evaluation is None:
         status = Status.NONE
     facts = result.facts
@@ -238,7 +239,7 @@ def solve(
         solver=backend,
         status=status,
         termination=termination,
-        exact=spec.exact_on(instance),
+        exact=spec.exact_on(instance, values),
         reason=reason,
         placement=result.placement if evaluation is not None else None,
         evaluation=evaluation,
