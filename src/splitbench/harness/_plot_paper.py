@@ -79,6 +79,7 @@ OPTIMUM = "optimum"
 _GAP_LINTHRESH = 1.0  # %, the linear part of the gap axis
 _SAVING_LINTHRESH = 100.0  # %, the linear part of the saving axis (when it goes below)
 _GAP_COLUMNS = ("instances", "answered", "mean_gap", "max_gap", "at_optimum")
+_SAVING_TICKS = [-m * 10.0**k for k in range(5, 1, -1) for m in (5, 2, 1)]
 _TOL = f"{AT_OPTIMUM:.0e}".replace("e-0", "e-")  # 1e-6
 _WHITE = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
 
@@ -343,8 +344,9 @@ def _mcp_savings(records: Sequence[Record], palette: Palette) -> Made | None:
                 bbox=_WHITE, zorder=5)  # fmt: skip
         ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=8)
         ax.set_xlim(0.4, len(labels) + 0.6)
-        if low < -_SAVING_LINTHRESH:
-            ax.set_yscale("symlog", linthresh=_SAVING_LINTHRESH, linscale=3)
+        if low < -_SAVING_LINTHRESH:  # symlog below -100 %, ticks at 1, 2, 5 x 10^k
+            ax.set_yscale("symlog", linthresh=_SAVING_LINTHRESH, linscale=2)
+            ax.set_yticks([t for t in _SAVING_TICKS if t >= low * 1.1] + [-50, 0, 50, 100])
         ax.set_ylim(low * (1.1 if low < -_SAVING_LINTHRESH else 1) - 5, 105)
         ax.yaxis.set_major_formatter(_plain)
         ax.set_title(f"against mcp latency_scale={scale:g}", fontsize=9)
