@@ -65,3 +65,17 @@ def test_methods_without_a_format_2_form_decline() -> None:
     sol = solve(multi, "larac")
     assert (sol.status, sol.termination) == (Status.NONE, Termination.SKIPPED)
     assert "format 2" in (sol.reason or "")
+
+
+def test_mcp_walks_each_request_alone_and_ignores_the_shared_capacity() -> None:
+    inst = generate("fin-multi", {"users": 20})
+    assert isinstance(inst, MultiInstance)
+    joint = solve(inst, "mcp", params={"latency_scale": 10})
+    assert isinstance(joint.placement, MultiPlacement)
+    for req, single in list(inst.singles())[:3]:
+        alone = solve(single, "mcp", params={"latency_scale": 10})
+        assert joint.placement[req.id] == alone.placement
+    # twenty users of each application overload the cloud: the baseline breaks a limit
+    assert joint.status is Status.INVALID
+    assert any("compute load" in v for v in joint.violations)
+    assert joint.objective is not None

@@ -65,11 +65,13 @@ from typing import Any
 
 from splitbench.answer import MethodResult, RunOptions, Status
 from splitbench.instance.model import ExitPolicy, Instance, Objective
+from splitbench.instance.multi import MultiInstance
 from splitbench.methods.baselines import router, tier_ladder, with_routes
 from splitbench.params import Param, parse_params
+from splitbench.placement import MultiPlacement, Placement
 from splitbench.routes import route_tree
 
-__all__ = ["MCP_THRESHOLD", "PARAMS", "run_mcp"]
+__all__ = ["MCP_THRESHOLD", "PARAMS", "run_mcp", "run_mcp_multi"]
 
 MCP_THRESHOLD = 0.85
 """Score above which the walk deploys the next block (the authors' value)."""
@@ -178,3 +180,29 @@ def run_mcp(instance: Instance, options: RunOptions) -> MethodResult:
             Status.NONE, reason="the result cannot reach the destination", info=info
         )
     return MethodResult(Status.FEASIBLE, placement=placement, info=info)
+
+
+def run_mcp_multi(instance: MultiInstance, options: RunOptions) -> MethodResult:
+    """Method ``mcp`` on a format-2 instance: every request's own MCP walk, as the FIN
+    authors' multi-application code runs its baseline (each user alone).
+
+    The walk ignores the shared capacity (and energy), so the joint answer may break a
+    load limit; the runner then reports it ``invalid`` with the violations, and its
+    objective is still the evaluated one. A request without an answer leaves the run
+    without one.
+
+    Examples
+    --------
+    >>> from splitbench.families import generate
+    >>> inst = generate("fin-multi", {"users": 2, "dnns": "b-alexnet"})
+    >>> result = run_mcp_multi(inst, RunOptions(params={"latency_scale": 10}))
+    >>> [result.placement[rid].blocks for rid in inst.request_ids][0]
+    ('md1', 'es', 'cs', 'cs', 'cs')
+    """
+    placements: list[tuple[str, Placement]] = []
+    for req, single in instance.singles():
+        own = run_mcp(single, options)
+        if own.placement is None or not isinstance(own.placement, Placement):
+            return MethodResult(Status.NONE, reason=f"request {req.id}: {own.reason}")
+        placements.append((req.id, own.placement))
+    return MethodResult(Status.FEASIBLE, placement=MultiPlacement(tuple(placements)))

@@ -339,7 +339,9 @@ register(
         description="baseline: the FIN paper's cost-minimisation walk (latency-driven, "
         "stops when the score allows)",
         params=mcp.PARAMS,
-        guarantee="none (a baseline; it ignores energy and does not check the deadline)",
+        guarantee="none (a baseline; it ignores energy and does not check the deadline; on "
+        "format 2 each request walks alone, ignoring the shared capacity)",
+        run_multi=mcp.run_mcp_multi,
     )
 )
 register(
