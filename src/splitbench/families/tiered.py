@@ -66,7 +66,7 @@ def build_tiered(values: Mapping[str, Any], seed: int) -> Instance:
 SPEC = register_family(
     Family(
         name="tiered",
-        description="a zoo model over a seeded device-edge-cloud network",
+        description="a zoo or BranchyNet model over a seeded device-edge-cloud network",
         params={
             "model": Param(
                 str, "alexnet", "zoo or BranchyNet model", (*ZOO_MODELS, *BRANCHY_MODELS)

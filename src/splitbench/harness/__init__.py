@@ -7,8 +7,9 @@
 
 Examples
 --------
->>> sorted(builtin_suites())
-['multi-agreement', 'multi-scaling', 'scaling', 'smoke']
+>>> sorted(builtin_suites())  # doctest: +NORMALIZE_WHITESPACE
+['fin-multi-paper', 'fin-paper', 'multi-agreement', 'multi-scaling', 'routing-paper',
+ 'scaling', 'smoke']
 """
 
 from splitbench.harness.check import (
