@@ -106,7 +106,7 @@ def get_family(name: str) -> Family:
     Examples
     --------
     >>> get_family("tiered").description
-    'a zoo model over a seeded device-edge-cloud network'
+    'a zoo or BranchyNet model over a seeded device-edge-cloud network'
     >>> get_family("mesh")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

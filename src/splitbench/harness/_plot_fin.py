@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from splitbench.harness.record import Record
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure as MplFigure
@@ -44,6 +46,7 @@ __all__ = [
     "add_legend",
     "fin_figures",
     "fin_setting",
+    "label",
     "new_figure",
 ]
 
@@ -70,6 +73,36 @@ _COLOURS = (
 )  # fmt: skip
 _MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">")
 _MAX_PANELS = 4
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(method: str, params: str, solver: str | None) -> str:
+    try:
+        values = json.loads(params)
+    except ValueError:
+        values = {}
+    items = sorted(values.items()) if isinstance(values, dict) else []
+    text = " ".join([method, *(f"{k}={_value_text(v)}" for k, v in items)])
+    return f"{text} ({solver})" if solver else text
+
+
+def label(record: Record) -> str:
+    """The name a run's method goes by in the figures.
+
+    ``method``, then each stored method parameter as ``key=value`` in key order, then
+    the solver in parentheses: ``fin gamma=3 rounding=arc``, ``routing-milp (highs)``.
+    A record stores only the parameters its suite set (the method's defaults are
+    not written), so every stored parameter differs from the defaults' spelling.
+    """
+    return _label(record.method, record.method_params, record.solver)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ saves energy against the cost-minimisation baseline MCP.
   one the evaluator rejects (MCP does not check the deadline): the caption says how
   many; made when an energy instance has an ``mcp`` answer and a reference.
 
-A record stores only the parameters its suite set: the method's defaults
-(``gamma`` 10, ``rounding`` step, ``latency_scale`` 1) fill the others.
+A record stores only the parameters its suite set, and the report reads records only:
+a ``fin`` run that does not state ``gamma``, or an ``mcp`` run that does not state
+``latency_scale``, is left out of these figures (the ``fin-paper`` suite states both);
+a ``fin`` run without ``rounding`` is drawn as "default".
 
 Examples
 --------
@@ -23,9 +25,11 @@ Examples
 ...                   status="feasible" if ok else "invalid", feasible=ok, objective=energy,
 ...                   gap_to_reference=energy / 0.04 - 1 if ok else None)
 >>> runs = [run("mcp", i, 0.2, '{"latency_scale":10}') for i in ("a", "b")]
->>> runs += [run("mcp", "a", 0.05), run("mcp", "b", 0.03, ok=False)]
->>> runs += [run("fin", i, 0.04, f'{{"gamma":{g}}}') for i in ("a", "b") for g in (3, 30)]
->>> runs[-3] = run("fin", "a", 0.05, '{"gamma":30}')
+>>> one = '{"latency_scale":1}'
+>>> runs += [run("mcp", "a", 0.05, one), run("mcp", "b", 0.03, one, ok=False)]
+>>> runs += [run("fin", i, 0.04, f'{{"gamma":{g},"rounding":"step"}}')
+...          for i in ("a", "b") for g in (3, 30)]
+>>> runs[-3] = run("fin", "a", 0.05, '{"gamma":30,"rounding":"step"}')
 >>> table = mcp_savings(runs)
 >>> for row in table[table["label"] == "optimum"].round(3).values.tolist():
 ...     print(*row)
@@ -34,7 +38,7 @@ b 1.0 optimum -0.333 False
 a 10.0 optimum 0.8 True
 b 10.0 optimum 0.8 True
 >>> sorted(set(table["label"]))
-['fin gamma=3', 'fin gamma=30', 'optimum']
+['fin gamma=3 rounding=step', 'fin gamma=30 rounding=step', 'optimum']
 >>> gaps = fin_gamma_gaps(runs)
 >>> list(gaps.columns)
 ['rounding', 'gamma', 'runs', 'instances', 'answered', 'mean_gap', 'max_gap', 'at_optimum']
@@ -58,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from splitbench.harness._plot_fin import Made, Palette, new_figure
+from splitbench.harness._plot_fin import Made, Palette, label, new_figure
 from splitbench.harness.record import Record
 
 if TYPE_CHECKING:
@@ -88,13 +92,6 @@ def _plain(value: float, _: object) -> str:
     return f"{value:g}"
 
 
-@functools.lru_cache(maxsize=64)
-def _default(method: str, key: str) -> Any:
-    from splitbench.methods.registry import get_method
-
-    return getattr(get_method(method).params.get(key), "default", None)  # fin, mcp only
-
-
 @functools.lru_cache(maxsize=4096)
 def _params(text: str) -> tuple[tuple[str, Any], ...]:
     """The stored parameters of a run, sorted (non-JSON text gives none)."""
@@ -106,7 +103,9 @@ def _params(text: str) -> tuple[tuple[str, Any], ...]:
 
 
 def _value(r: Record, key: str) -> Any:
-    return dict(_params(r.method_params)).get(key, _default(r.method, key))
+    """A parameter the run stated (None when it ran with the default: the report reads
+    records only, so a default it was not told is left out rather than guessed)."""
+    return dict(_params(r.method_params)).get(key)
 
 
 def _finite(value: Any) -> float:
@@ -134,7 +133,9 @@ def _fin_runs(records: Sequence[Record]) -> pd.DataFrame:
             continue
         others = [f"{k}={v}" for k, v in _params(r.method_params)]
         others = [o for o in others if not o.startswith(("gamma=", "rounding="))]
-        rounding = str(_value(r, "rounding")) + (f" ({' '.join(others)})" if others else "")
+        rounding = str(_value(r, "rounding") or "default") + (
+            f" ({' '.join(others)})" if others else ""
+        )
         gap = _finite(r.gap_to_reference) if r.has_answer else math.nan
         rows.append((rounding, gamma, r.instance_id, gap))
     return pd.DataFrame(rows, columns=["rounding", "gamma", "instance_id", "gap"])
@@ -203,8 +204,6 @@ def mcp_savings(records: Sequence[Record]) -> pd.DataFrame:
         positive one, valid or not; ``E_x`` the reference or the median objective of a
         ``fin`` label's feasible answers.
     """
-    from splitbench.harness.plots import label
-
     mcp: dict[tuple[str, float], list[Record]] = {}
     fin: dict[str, dict[str, list[float]]] = {}
     refs: dict[str, float] = {}
@@ -213,7 +212,8 @@ def mcp_savings(records: Sequence[Record]) -> pd.DataFrame:
             refs.setdefault(r.instance_id, _finite(r.reference))
         if _is_mcp(r):
             scale = _finite(_value(r, "latency_scale"))
-            mcp.setdefault((r.instance_id, scale), []).append(r)
+            if not math.isnan(scale):  # a run that does not state its scale is left out
+                mcp.setdefault((r.instance_id, scale), []).append(r)
         elif _is_fin(r):
             fin.setdefault(r.instance_id, {}).setdefault(label(r), []).append(_finite(r.objective))
     rows = []

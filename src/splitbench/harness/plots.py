@@ -45,9 +45,7 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import io
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +55,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from splitbench.harness._plot_fin import Made, Palette, add_legend, fin_figures, new_figure
+from splitbench.harness._plot_fin import (
+    Made,
+    Palette,
+    add_legend,
+    fin_figures,
+    label,
+    new_figure,
+)
 from splitbench.harness._plot_multi import multi_figures
 from splitbench.harness._plot_paper import paper_figures
 from splitbench.harness.compare import Comparison
@@ -104,36 +109,6 @@ class Figure:
     caption: str
     runs: int
     figure: MplFigure
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
-
-
-@functools.lru_cache(maxsize=4096)
-def _label(method: str, params: str, solver: str | None) -> str:
-    try:
-        values = json.loads(params)
-    except ValueError:
-        values = {}
-    items = sorted(values.items()) if isinstance(values, dict) else []
-    text = " ".join([method, *(f"{k}={_value_text(v)}" for k, v in items)])
-    return f"{text} ({solver})" if solver else text
-
-
-def label(record: Record) -> str:
-    """The name a run's method goes by in the figures.
-
-    ``method``, then each stored method parameter as ``key=value`` in key order, then
-    the solver in parentheses: ``fin gamma=3 rounding=arc``, ``routing-milp (highs)``.
-    A record stores only the parameters its suite set (the method's defaults are
-    not written), so every stored parameter differs from the defaults' spelling.
-    """
-    return _label(record.method, record.method_params, record.solver)
 
 
 _DTYPES: dict[str, Any] = {
