@@ -10,6 +10,7 @@ from splitbench.families.tiny import milp_instance
 from splitbench.instance import ExitPolicy, MultiInstance, Objective, example_instance
 from splitbench.methods import solve
 from splitbench.placement import MultiPlacement
+from splitbench.solvers import available_solvers
 from splitbench.status import Status, Termination
 from splitbench.tolerances import AGREEMENT_RTOL
 
@@ -79,3 +80,17 @@ def test_mcp_walks_each_request_alone_and_ignores_the_shared_capacity() -> None:
     assert joint.status is Status.INVALID
     assert any("compute load" in v for v in joint.violations)
     assert joint.objective is not None
+
+
+@pytest.mark.parametrize("method", ["routing-milp", "assignment-milp"])
+def test_both_coupled_models_agree_on_every_available_backend(method: str) -> None:
+    inst = generate("multi-tiny", {"binds": "link"}, seed=4)
+    values = {s: solve(inst, method, solver=s) for s in available_solvers()}
+    assert len(values) >= 3  # highs, pyomo-highs and cbc ship with the package
+    for sol in values.values():
+        assert sol.status is Status.OPTIMAL and sol.feasible, sol.reason
+    objectives = [sol.objective for sol in values.values()]
+    assert all(o is not None for o in objectives)
+    first = objectives[0]
+    assert first is not None
+    assert all(o == pytest.approx(first, rel=AGREEMENT_RTOL) for o in objectives)
