@@ -128,7 +128,7 @@ def visible_axes(fig: plots.Figure) -> list[Any]:
 
 def test_both_figures_with_their_run_and_instance_counts() -> None:
     figs = made(sweep())
-    assert list(figs) == ["requests-time", "requests-gap"]
+    assert list(figs) == ["requests-time", "requests-ratio", "requests-gap"]
     time, gap = figs["requests-time"], figs["requests-gap"]
     assert time.runs == 17 and "From 17 runs on 4 instances." in time.caption
     # 5 heuristic answers, 4 Lagrangian answers with bounds, 1 stopped assignment bound
@@ -140,7 +140,8 @@ def test_both_figures_with_their_run_and_instance_counts() -> None:
 def test_they_follow_the_single_request_figures_in_order() -> None:
     names = [f.name for f in plots.figures(sweep())]
     assert names.index("gap-distribution") < names.index("requests-time")
-    assert names.index("requests-time") + 1 == names.index("requests-gap")
+    assert names.index("requests-time") + 1 == names.index("requests-ratio")
+    assert names.index("requests-ratio") + 1 == names.index("requests-gap")
 
 
 def test_format_1_runs_give_no_request_figure() -> None:
@@ -268,7 +269,7 @@ def test_missing_time_nan_gap_and_nan_bound_crash_nothing(tmp_path: Path) -> Non
         run("s", 10, method="assignment-milp", termination="skipped", status="none"),
     ]
     figs = made([*sweep(), *odd])
-    assert set(figs) == {"requests-time", "requests-gap"}
+    assert set(figs) == {"requests-time", "requests-ratio", "requests-gap"}
     assert figs["requests-time"].runs == 17 + 4  # the missing time and the skipped left out
     assert "1 skipped run left out" in figs["requests-time"].caption
     assert figs["requests-gap"].runs == 10 + 1  # lp-rounding's gap; NaN bound left out
@@ -339,3 +340,19 @@ def test_a_format_2_sweep_reports_requests_time(tmp_path: Path) -> None:
     ran = [r for r in records if r.method == "assignment-milp" and r.termination != "skipped"]
     assert fig.runs == len(routing) + len(ran)
     assert f"From {fig.runs} runs on 3 instances." in fig.caption
+
+
+def test_the_ratio_pairs_both_formulations_on_one_instance_and_solver() -> None:
+    runs = []
+    for n, (routing, assignment) in {2: (0.01, 1.0), 5: (0.02, 0.2)}.items():
+        for solver in ("highs", "cbc"):
+            runs.append(run(f"r{n}{solver}", n, solver=solver, solve_time_s=routing))
+            runs.append(run(f"a{n}{solver}", n, method="assignment-milp", solver=solver,
+                            solve_time_s=assignment))  # fmt: skip
+    runs.append(run("s10", 10, method="assignment-milp", termination="skipped", status="none"))
+    runs.append(run("r10", 10))
+    fig = made(runs)["requests-ratio"]
+    assert fig.runs == 8 and "4 instance pairs (cbc, highs), on 2 instances" in fig.caption
+    line = next(ln for ln in fig.figure.axes[0].get_lines() if ln.get_label() == "highs")
+    assert list(line.get_xdata()) == [2.0, 5.0]
+    assert list(line.get_ydata()) == pytest.approx([100.0, 10.0])

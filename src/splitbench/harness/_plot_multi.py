@@ -9,6 +9,8 @@ share the network:
   :func:`~splitbench.harness.metrics.effective_time_s` does), the shifted geometric
   mean per request count, log-log, one panel per family (at most 4, else pooled);
   exact labels solid, bounds and heuristics dashed; the time limits as dotted lines.
+- ``requests-ratio``: the assignment/routing MILP time ratio per instance and
+  solver against the number of requests (the geometric mean per count);
 - ``requests-gap``: the mean and max gap to the reference of the non-exact labels'
   answers per request count, and, in a second panel, the relative gap
   ``(z* - b) / |z*|`` (:func:`bound_gap`) of every finite bound that does not come
@@ -41,6 +43,7 @@ Examples
 >>> from splitbench.harness.plots import figures
 >>> [(f.name, f.runs) for f in figures(runs) if f.name.startswith("requests-")]
 [('requests-time', 10), ('requests-gap', 4)]
+>>> # requests-ratio needs routing-milp and assignment-milp runs with a solver
 """
 
 from __future__ import annotations
@@ -351,6 +354,59 @@ def _requests_gap(data: pd.DataFrame, palette: Palette) -> Made | None:
     return "requests-gap", title, caption, len(used), fig
 
 
+def _requests_ratio(data: pd.DataFrame, palette: Palette) -> Made | None:
+    """assignment-milp time / routing-milp time per instance and solver, by requests."""
+    both = data[~data["skipped"] & data["time"].notna() & (data["solver"] != "")]
+    both = both[both["method"].isin(["routing-milp", "assignment-milp"])]
+    table = both.groupby(["solver", "instance", "method"]).agg(
+        time=("time", "median"), requests=("requests", "first"), limit=("limit", "any")
+    )
+    wide = table.unstack("method").dropna()
+    if wide.empty or "assignment-milp" not in wide["time"] or "routing-milp" not in wide["time"]:
+        return None
+    floor = _FLOOR_S
+    ratio = wide[("time", "assignment-milp")].clip(lower=floor) / wide[
+        ("time", "routing-milp")
+    ].clip(lower=floor)
+    pairs = pd.DataFrame(
+        {
+            "ratio": ratio,
+            "requests": wide[("requests", "routing-milp")].astype(float),
+            "bounded": wide[("limit", "assignment-milp")].astype(bool),
+        }
+    ).reset_index()
+    fig, (ax,) = new_figure(1, 1)
+    solvers = sorted({str(x) for x in pairs["solver"]})
+    for solver in solvers:
+        mine = pairs[pairs["solver"] == solver]
+        style = palette.style(f"routing-milp ({solver})")
+        ax.scatter(mine["requests"], mine["ratio"], s=14, color=style["color"], alpha=0.45)
+        means = np.exp(np.log(mine["ratio"]).groupby(mine["requests"]).mean())
+        ax.plot(means.index.to_numpy(dtype=float), means.to_numpy(dtype=float), label=solver,
+                markersize=5, **style)  # fmt: skip
+    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_yscale("log")
+    _request_axis(ax, pairs["requests"])
+    ax.set_ylabel("time ratio assignment / routing", fontsize=9)
+    ax.legend(title="solver", fontsize=8, title_fontsize=8)
+    title = "Assignment against routing MILP as requests grow (format 2)"
+    fig.suptitle(title, fontsize=11)
+    bounded = int(pairs["bounded"].sum())
+    caption = (
+        "Ratio of the effective times assignment-milp / routing-milp on the same format-2 "
+        "instance with the same solver, against the number of requests: a point per "
+        "instance pair, the line the geometric mean per request count; above 1 routing "
+        "is faster. "
+        + (f"{_n(bounded, 'pair')} with assignment stopped at its limit (lower bounds). "
+           if bounded else "")
+        + "Runs the assignment method declined (too many route variables) have no pair. "
+        f"{_n(len(pairs), 'instance pair')} ({', '.join(solvers)}), on "
+        f"{_n(pairs['instance'].nunique(), 'instance')}."
+    )  # fmt: skip
+    runs = 2 * len(pairs)
+    return "requests-ratio", title, caption, runs, fig
+
+
 def multi_figures(frame: pd.DataFrame, records: Sequence[Record], palette: Palette) -> list[Made]:
     """The ``requests-time`` and ``requests-gap`` figures of format-2 runs.
 
@@ -378,5 +434,9 @@ def multi_figures(frame: pd.DataFrame, records: Sequence[Record], palette: Palet
     data = _data(frame, records)
     if data.empty or data["requests"].max() <= 1:
         return []
-    made = [_requests_time(data, palette), _requests_gap(data, palette)]
+    made = [
+        _requests_time(data, palette),
+        _requests_ratio(data, palette),
+        _requests_gap(data, palette),
+    ]
     return [m for m in made if m is not None]
