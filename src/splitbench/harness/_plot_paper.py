@@ -88,6 +88,11 @@ _TOL = f"{AT_OPTIMUM:.0e}".replace("e-0", "e-")  # 1e-6
 _WHITE = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
 
 
+def _short(name: str) -> str:
+    """A tick label: ``fin gamma=30 rounding=step`` as ``fin γ30 step``."""
+    return name.replace("gamma=", "γ").replace("rounding=", "")
+
+
 def _plain(value: float, _: object) -> str:
     return f"{value:g}"
 
@@ -302,7 +307,14 @@ def _fin_gamma_gap(records: Sequence[Record]) -> Made | None:
     return "fin-gamma-gap", title, caption, runs, fig
 
 
-def _box(ax: Axes, at: int, part: pd.DataFrame, colour: str, rng: np.random.Generator) -> None:
+_MAX_VALUE_LABELS = 5
+"""Above this many compared answers per panel the means are not written on the plot
+(they would overlap); the caption gives them."""
+
+
+def _box(
+    ax: Axes, at: int, part: pd.DataFrame, colour: str, rng: np.random.Generator, text: bool
+) -> None:
     """One compared answer's savings (%): box, points (hollow: invalid MCP), mean."""
     ys = part["saving"].to_numpy(dtype=float) * 100
     valid = part["mcp_valid"].to_numpy(dtype=bool)
@@ -314,8 +326,9 @@ def _box(ax: Axes, at: int, part: pd.DataFrame, colour: str, rng: np.random.Gene
     ax.scatter(xs[~valid], ys[~valid], s=16, facecolors="none", edgecolors=colour, zorder=3)
     mean = float(ys.mean())
     ax.plot([at], [mean], marker="D", color="black", markersize=5, ls="none", zorder=4)
-    ax.annotate(f"{mean:.0f} %", (at, mean), xytext=(8, 0), textcoords="offset points",
-                fontsize=7, va="center", bbox=_WHITE)  # fmt: skip
+    if text:
+        ax.annotate(f"{mean:.0f} %", (at, mean), xytext=(8, 0), textcoords="offset points",
+                    fontsize=7, va="center", bbox=_WHITE)  # fmt: skip
 
 
 def _mcp_savings(records: Sequence[Record], palette: Palette) -> Made | None:
@@ -338,11 +351,12 @@ def _mcp_savings(records: Sequence[Record], palette: Palette) -> Made | None:
             part = mine[mine["label"] == lab]
             if not part.empty:
                 colour = "#333333" if lab == OPTIMUM else palette.style(lab)["color"]
-                _box(ax, at, part, colour, rng)
+                _box(ax, at, part, colour, rng, len(labels) <= _MAX_VALUE_LABELS)
         ax.axhline(PAPER_SAVING * 100, color="#d62728", ls="--", lw=1, label=paper)
         ax.text(0.45, PAPER_SAVING * 100, paper, color="#d62728", fontsize=7, va="center",
                 bbox=_WHITE, zorder=5)  # fmt: skip
-        ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=8)
+        short = [_short(x) for x in labels]
+        ax.set_xticks(range(1, len(labels) + 1), short, rotation=60, ha="right", fontsize=7)
         ax.set_xlim(0.4, len(labels) + 0.6)
         if low < -_SAVING_LINTHRESH:  # symlog below -100 %, ticks at 1, 2, 5 x 10^k
             ax.set_yscale("symlog", linthresh=_SAVING_LINTHRESH, linscale=2)
