@@ -352,7 +352,8 @@ def test_the_ratio_pairs_both_formulations_on_one_instance_and_solver() -> None:
     runs.append(run("s10", 10, method="assignment-milp", termination="skipped", status="none"))
     runs.append(run("r10", 10))
     fig = made(runs)["requests-ratio"]
-    assert fig.runs == 8 and "4 instance pairs (cbc, highs), on 2 instances" in fig.caption
+    assert fig.runs == 8
+    assert "4 instance pairs (cbc, highs), from 8 runs on 2 instances" in fig.caption
     line = next(ln for ln in fig.figure.axes[0].get_lines() if ln.get_label() == "highs")
     assert list(line.get_xdata()) == [2.0, 5.0]
     assert list(line.get_ydata()) == pytest.approx([100.0, 10.0])

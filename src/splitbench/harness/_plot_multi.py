@@ -400,8 +400,8 @@ def _requests_ratio(data: pd.DataFrame, palette: Palette) -> Made | None:
         + (f"{_n(bounded, 'pair')} with assignment stopped at its limit (lower bounds). "
            if bounded else "")
         + "Runs the assignment method declined (too many route variables) have no pair. "
-        f"{_n(len(pairs), 'instance pair')} ({', '.join(solvers)}), on "
-        f"{_n(pairs['instance'].nunique(), 'instance')}."
+        f"{_n(len(pairs), 'instance pair')} ({', '.join(solvers)}), from "
+        f"{_n(2 * len(pairs), 'run')} on {_n(pairs['instance'].nunique(), 'instance')}."
     )  # fmt: skip
     runs = 2 * len(pairs)
     return "requests-ratio", title, caption, runs, fig
