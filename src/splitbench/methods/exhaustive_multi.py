@@ -72,6 +72,7 @@ from splitbench.evaluate_multi import request_loads
 from splitbench.formulations.routing_multi import interchangeable_classes
 from splitbench.instance.model import ExitPolicy, Instance, Objective
 from splitbench.instance.multi import MultiInstance
+from splitbench.methods.exhaustive import PARAMS as SINGLE_PARAMS
 from splitbench.methods.exhaustive import _exit_blocks
 from splitbench.params import Param, parse_params
 from splitbench.placement import MultiPlacement, Placement
@@ -81,8 +82,8 @@ from splitbench.tolerances import FEASIBILITY_RTOL
 __all__ = ["PARAMS", "run_exhaustive_multi"]
 
 PARAMS = {
-    "max_candidates": Param(int, 200_000, "decline when one request has more candidates"),
-    "max_routes": Param(int, 5_000, "decline when a node pair has more simple routes than this"),
+    # the single oracle's limits (max_candidates counts per request here)
+    **SINGLE_PARAMS,
     "max_nodes": Param(int, 20_000_000, "decline when the search visits more nodes than this"),
 }
 """The parameters of method ``exhaustive`` on a format-2 instance."""
